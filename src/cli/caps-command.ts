@@ -1,0 +1,43 @@
+/** `gmemtest caps`: the capability probe, as a table or as JSON. */
+import type { ChalkInstance } from 'chalk';
+import { probeCaps, type Caps } from '../kvm/caps.js';
+import { EXIT_PASS, EXIT_SKIP } from './exit-codes.js';
+import { openDevice } from './open-device.js';
+import type { Io } from './io.js';
+
+const hex = (n: number | null): string => (n === null ? '-' : `0x${n.toString(16)}`);
+
+function table(caps: Caps, c: ChalkInstance): string {
+  const rows: [string, string][] = [
+    ['device', caps.device],
+    ['kernel release', caps.kernelRelease],
+    ['KVM API version', String(caps.apiVersion)],
+    ['KVM_CAP_GUEST_MEMFD', String(caps.capGuestMemfd)],
+    ['KVM_CAP_VM_TYPES', hex(caps.capVmTypes)],
+    ['KVM_CAP_GUEST_MEMFD_FLAGS (system fd)', hex(caps.capGuestMemfdFlags)],
+    ['page size', String(caps.pageSize)],
+    ['THP PMD size', String(caps.thpPmdSize)],
+    ['NUMA nodes', String(caps.numaNodes)],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  const out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
+  out.push('', c.bold(`${'VM type'.padEnd(18)}${'type'.padEnd(6)}${'GUEST_MEMFD_FLAGS'.padEnd(19)}status`));
+  for (const t of caps.vmTypes) {
+    const status = t.skipReason === null ? c.green('testable') : c.yellow(t.skipReason);
+    out.push(`${t.name.padEnd(18)}${String(t.type).padEnd(6)}${hex(t.guestMemfdFlags).padEnd(19)}${status}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function capsCommand(opts: { device: string; json?: boolean }, io: Io, c: ChalkInstance): number {
+  const dev = openDevice(opts.device);
+  if (!dev.ok) {
+    if (opts.json) io.out(`${JSON.stringify({ device: opts.device, available: false, reason: dev.reason }, null, 2)}\n`);
+    else io.err(`gmemtest: ${dev.reason}\n`);
+    return EXIT_SKIP;
+  }
+  using kvm = dev.kvm;
+  const caps = probeCaps(kvm);
+  io.out(opts.json ? `${JSON.stringify({ available: true, ...caps }, null, 2)}\n` : table(caps, c));
+  return EXIT_PASS;
+}

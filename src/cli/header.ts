@@ -1,0 +1,21 @@
+/** The `# ` header lines of a run: who we are and what the host can do. */
+import type { Caps } from '../kvm/caps.js';
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+export function headerLines(version: string, caps: Caps, matrix: string): string[] {
+  const lines = [
+    `gmemtest ${version}: guest_memfd conformance, a port of tools/testing/selftests/kvm/guest_memfd_test.c`,
+    `host: kernel ${caps.kernelRelease}, device ${caps.device}, KVM API ${caps.apiVersion}, ` +
+      `page_size ${caps.pageSize}, thp_pmd_size ${caps.thpPmdSize}, numa_nodes ${caps.numaNodes}`,
+    `system fd: KVM_CAP_GUEST_MEMFD=${caps.capGuestMemfd} KVM_CAP_VM_TYPES=${hex(caps.capVmTypes)} ` +
+      `KVM_CAP_GUEST_MEMFD_FLAGS=${hex(caps.capGuestMemfdFlags)}`,
+  ];
+  for (const t of caps.vmTypes) {
+    lines.push(t.skipReason === null
+      ? `${t.name}: KVM_CAP_GUEST_MEMFD=${t.guestMemfd} KVM_CAP_GUEST_MEMFD_FLAGS=${hex(t.guestMemfdFlags ?? 0)}`
+      : `${t.name}: not testable: ${t.skipReason}`);
+  }
+  lines.push(`matrix: ${matrix}`);
+  return lines;
+}

@@ -1,0 +1,69 @@
+/** The command line (commander): options, validation, and dispatch to the commands. */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_DEVICE } from '../kvm/kvm.js';
+import { parseVmType, VM_TYPES } from '../kvm/vm-types.js';
+import { capsCommand } from './caps-command.js';
+import { chalkFor } from './colour.js';
+import { EXIT_PASS, EXIT_USAGE, UsageError } from './exit-codes.js';
+import type { Io } from './io.js';
+import { runCommand, type RunCommandOptions } from './run-command.js';
+import { packageVersion } from './version.js';
+
+function vmTypeArg(v: string, prev: number[]): number[] {
+  const t = parseVmType(v);
+  if (t === null) throw new InvalidArgumentError(`unknown VM type (use a number 0-63 or one of ${VM_TYPES.map((x) => x.name).join(', ')})`);
+  return [...prev, t];
+}
+
+function filterArg(v: string, prev: string[]): string[] {
+  if (v.trim() === '') throw new InvalidArgumentError('empty filter');
+  return [...prev, v];
+}
+
+/** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const version = packageVersion();
+  const c = chalkFor();
+  let code = EXIT_PASS;
+  const program = new Command('gmemtest')
+    .description('Run the guest_memfd conformance cases of guest_memfd_test.c on this host\'s KVM; report KTAP.')
+    .version(version, '-V, --version')
+    .addOption(new Option('--device <path>', 'KVM device to open').default(DEFAULT_DEVICE))
+    .addOption(new Option('--format <format>', 'output format').choices(['ktap', 'pretty', 'json']).default('ktap'))
+    .addOption(new Option('--filter <glob>', 'run only test ids matching the glob (repeatable; * matches dots)').argParser(filterArg).default([]))
+    .addOption(new Option('--vm-type <type>', 'test only this VM type, by name or number (repeatable)').argParser(vmTypeArg).default([]))
+    .addOption(new Option('--matrix <mode>', 'flag sets: every subset of the supported flags, or upstream\'s three').choices(['all', 'upstream']).default('all'))
+    .option('--xfail <file>', 'known failures: lines of "<test-id glob> <reason>"')
+    .option('--list', 'print the ids of the tests that would run, and exit')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: (s, write) => write(`gmemtest: ${s.replace(/^error: /, '').trim().split('\n')[0]}\n`),
+    })
+    .action(async (opts: RunCommandOptions) => {
+      code = await runCommand(opts, io, c, version);
+    });
+
+  program.command('caps')
+    .description('print what this host\'s KVM supports for guest_memfd')
+    .addOption(new Option('--device <path>', 'KVM device to open').default(DEFAULT_DEVICE))
+    .option('--json', 'print JSON')
+    .action((opts: { device: string; json?: boolean }) => {
+      code = capsCommand(opts, io, c);
+    });
+
+  program.commands.forEach((cmd) => cmd.exitOverride().configureOutput(program.configureOutput()));
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_PASS : EXIT_USAGE;
+    if (e instanceof UsageError) {
+      io.err(`gmemtest: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,89 @@
+/** The default command: probe, plan, filter, run, report, exit code. */
+import type { ChalkInstance } from 'chalk';
+import { probeCaps } from '../kvm/caps.js';
+import { JsonReporter } from '../runner/report-json.js';
+import { KtapReporter } from '../runner/report-ktap.js';
+import { PrettyReporter } from '../runner/report-pretty.js';
+import { allIds, filterPlan } from '../runner/plan.js';
+import { runPlan, type Reporter } from '../runner/run.js';
+import { loadXfail, XfailFileError, type XfailRule } from '../runner/xfail.js';
+import { buildPlan } from '../tests/matrix.js';
+import type { MatrixMode } from '../tests/flag-sets.js';
+import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, UsageError } from './exit-codes.js';
+import { headerLines } from './header.js';
+import type { Io } from './io.js';
+import { openDevice } from './open-device.js';
+
+export type Format = 'ktap' | 'pretty' | 'json';
+
+export interface RunCommandOptions {
+  device: string;
+  format: Format;
+  filter: string[];
+  vmType: number[];
+  matrix: MatrixMode;
+  xfail?: string;
+  list?: boolean;
+}
+
+function skipAll(format: Format, reason: string, io: Io, version: string): number {
+  if (format === 'json') {
+    io.out(`${JSON.stringify({ tool: 'gmemtest', version, format: 'gmemtest-results/1', skipped: reason, results: [] }, null, 2)}\n`);
+  } else {
+    io.out(`KTAP version 1\n1..0 # SKIP ${reason.replace(/#/g, '')}\n`);
+  }
+  return EXIT_SKIP;
+}
+
+/** Installs SIGINT/SIGTERM handlers that ask the run to stop after the current test. */
+function stopOnSignals(): { requested: () => string | null; dispose: () => void } {
+  let reason: string | null = null;
+  const on = (sig: NodeJS.Signals) => (): void => { reason = `interrupted by ${sig}`; };
+  const int = on('SIGINT');
+  const term = on('SIGTERM');
+  process.on('SIGINT', int);
+  process.on('SIGTERM', term);
+  return {
+    requested: () => reason,
+    dispose: () => { process.off('SIGINT', int); process.off('SIGTERM', term); },
+  };
+}
+
+export async function runCommand(opts: RunCommandOptions, io: Io, c: ChalkInstance, version: string): Promise<number> {
+  let xfail: XfailRule[] = [];
+  if (opts.xfail !== undefined) {
+    try {
+      xfail = loadXfail(opts.xfail);
+    } catch (e) {
+      if (e instanceof XfailFileError) throw new UsageError(`--xfail ${e.message}`);
+      throw e;
+    }
+  }
+  const dev = openDevice(opts.device);
+  if (!dev.ok) return skipAll(opts.format, dev.reason, io, version);
+  using kvm = dev.kvm;
+  const caps = probeCaps(kvm);
+  const full = buildPlan(kvm, caps, { mode: opts.matrix, ...(opts.vmType.length ? { vmTypes: opts.vmType } : {}) });
+  const plan = filterPlan(full, opts.filter);
+  if (plan.length === 0) throw new UsageError(`no test id matches --filter ${opts.filter.map((f) => `'${f}'`).join(' ')} (see --list)`);
+  if (opts.list) {
+    io.out(`${allIds(plan, true).join('\n')}\n`);
+    return EXIT_PASS;
+  }
+
+  const header = headerLines(version, caps, opts.matrix);
+  const reporter: Reporter =
+    opts.format === 'json' ? new JsonReporter(io.out, version, caps)
+      : opts.format === 'pretty' ? new PrettyReporter(io.out, c, header)
+        : new KtapReporter(io.out, header);
+  const stop = stopOnSignals();
+  try {
+    const { totals, bailedOut } = await runPlan(plan, reporter, { xfail, stopRequested: stop.requested });
+    if (bailedOut !== null) return EXIT_FAIL;
+    if (totals.fail + totals.error + totals.xpass > 0) return EXIT_FAIL;
+    if (totals.pass + totals.xfail === 0) return EXIT_SKIP;
+    return EXIT_PASS;
+  } finally {
+    stop.dispose();
+  }
+}

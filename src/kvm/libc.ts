@@ -1,0 +1,161 @@
+/**
+ * The only module that calls into libc. Every call goes through ffi-rs with
+ * errno captured, and comes back as a {@link SysResult}: the raw return value and,
+ * when the call failed, its errno. Pointers are passed as plain numbers (addresses
+ * of native memory the caller owns, see native.ts): it is the cheapest way through
+ * ffi-rs and it keeps Node's heap out of the kernel's reach.
+ *
+ * A single seam, {@link setInterceptor}, lets the project's own tests change what a
+ * call returns (fault injection). Nothing in the CLI reaches it.
+ */
+import { createRequire } from 'node:module';
+import type { JsExternal } from 'ffi-rs';
+import { errnoName } from './errno.js';
+
+const require = createRequire(import.meta.url);
+const ffi = require('ffi-rs') as typeof import('ffi-rs');
+const T = ffi.DataType;
+
+export interface SysResult {
+  /** What the function returned (-1 on failure for every call here). */
+  readonly ret: number;
+  /** errno when the call failed, 0 when it succeeded. */
+  readonly errno: number;
+}
+
+export type LibcFunction =
+  | 'open' | 'close' | 'ioctl' | 'read' | 'write' | 'pread' | 'pwrite' | 'fstat'
+  | 'fallocate' | 'mmap' | 'munmap' | 'madvise' | 'syscall' | 'getpagesize';
+
+type Arg = number | string;
+
+/** What a call looked like, handed to an interceptor. */
+export interface CallInfo {
+  readonly fn: LibcFunction;
+  readonly args: readonly Arg[];
+}
+/** Sees every call; returns what the caller gets. `real()` performs the call. */
+export type Interceptor = (call: CallInfo, real: () => SysResult) => SysResult;
+
+let interceptor: Interceptor | null = null;
+
+/** Installs (or, with null, removes) the fault-injection seam. For tests only. */
+export function setInterceptor(next: Interceptor | null): void {
+  interceptor = next;
+}
+
+const LIB = 'libc';
+ffi.open({ library: LIB, path: '' });
+
+interface Binding {
+  readonly fn: LibcFunction;
+  readonly params: {
+    library: string;
+    funcName: string;
+    retType: number;
+    paramsType: number[];
+    paramsValue: Arg[];
+    errno: true;
+  };
+}
+
+function bind(fn: LibcFunction, symbol: string, retType: number, paramsType: number[]): Binding {
+  return { fn, params: { library: LIB, funcName: symbol, retType, paramsType, paramsValue: [], errno: true } };
+}
+
+// One argument description per function, built once and reused for every call.
+const B = {
+  open: bind('open', 'open', T.I32, [T.String, T.I32, T.I32]),
+  close: bind('close', 'close', T.I32, [T.I32]),
+  ioctl: bind('ioctl', 'ioctl', T.I32, [T.I32, T.U64, T.U64]),
+  read: bind('read', 'read', T.I64, [T.I32, T.U64, T.U64]),
+  write: bind('write', 'write', T.I64, [T.I32, T.U64, T.U64]),
+  pread: bind('pread', 'pread64', T.I64, [T.I32, T.U64, T.U64, T.I64]),
+  pwrite: bind('pwrite', 'pwrite64', T.I64, [T.I32, T.U64, T.U64, T.I64]),
+  fstat: bind('fstat', 'fstat', T.I32, [T.I32, T.U64]),
+  fallocate: bind('fallocate', 'fallocate64', T.I32, [T.I32, T.I32, T.I64, T.I64]),
+  mmap: bind('mmap', 'mmap64', T.I64, [T.U64, T.U64, T.I32, T.I32, T.I32, T.I64]),
+  munmap: bind('munmap', 'munmap', T.I32, [T.U64, T.U64]),
+  madvise: bind('madvise', 'madvise', T.I32, [T.U64, T.U64, T.I32]),
+  syscall: bind('syscall', 'syscall', T.I64, [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64]),
+  getpagesize: bind('getpagesize', 'getpagesize', T.I32, []),
+} as const;
+
+interface FfiErrnoResult {
+  value: number;
+  errnoCode: number;
+}
+
+function realCall(b: Binding, args: Arg[]): SysResult {
+  b.params.paramsValue = args;
+  const r = ffi.load(b.params as Parameters<typeof ffi.load>[0]) as unknown as FfiErrnoResult;
+  const ret = r.value;
+  return { ret, errno: ret < 0 ? r.errnoCode : 0 };
+}
+
+function call(b: Binding, args: Arg[]): SysResult {
+  if (interceptor === null) return realCall(b, args);
+  return interceptor({ fn: b.fn, args }, () => realCall(b, args));
+}
+
+/** Raw libc calls. Addresses and lengths are numbers (below 2^53). */
+export const libc = {
+  open: (path: string, flags: number, mode = 0): SysResult => call(B.open, [path, flags, mode]),
+  close: (fd: number): SysResult => call(B.close, [fd]),
+  ioctl: (fd: number, request: number, arg: number): SysResult => call(B.ioctl, [fd, request, arg]),
+  read: (fd: number, addr: number, len: number): SysResult => call(B.read, [fd, addr, len]),
+  write: (fd: number, addr: number, len: number): SysResult => call(B.write, [fd, addr, len]),
+  pread: (fd: number, addr: number, len: number, offset: number): SysResult =>
+    call(B.pread, [fd, addr, len, offset]),
+  pwrite: (fd: number, addr: number, len: number, offset: number): SysResult =>
+    call(B.pwrite, [fd, addr, len, offset]),
+  fstat: (fd: number, statAddr: number): SysResult => call(B.fstat, [fd, statAddr]),
+  fallocate: (fd: number, mode: number, offset: number, len: number): SysResult =>
+    call(B.fallocate, [fd, mode, offset, len]),
+  /** ret is the mapped address, or -1 (MAP_FAILED) with errno. */
+  mmap: (addr: number, len: number, prot: number, flags: number, fd: number, offset: number): SysResult =>
+    call(B.mmap, [addr, len, prot, flags, fd, offset]),
+  munmap: (addr: number, len: number): SysResult => call(B.munmap, [addr, len]),
+  madvise: (addr: number, len: number, advice: number): SysResult => call(B.madvise, [addr, len, advice]),
+  /** syscall(2) with up to six arguments. */
+  syscall: (nr: number, ...a: number[]): SysResult =>
+    call(B.syscall, [nr, a[0] ?? 0, a[1] ?? 0, a[2] ?? 0, a[3] ?? 0, a[4] ?? 0, a[5] ?? 0]),
+  getpagesize: (): number => call(B.getpagesize, []).ret,
+};
+
+const memsetToExternal = {
+  library: LIB, funcName: 'memset', retType: T.External,
+  paramsType: [T.U64, T.I32, T.U64], paramsValue: [0, 0, 0] as number[],
+};
+
+/**
+ * A Buffer over `len` bytes of native memory at `addr`, without copying. The caller
+ * owns that memory and must not use the Buffer once the memory is gone.
+ */
+export function bufferAt(addr: number, len: number): Buffer {
+  // memset(addr, 0, 0) writes nothing and returns addr, typed as a native pointer.
+  memsetToExternal.paramsValue = [addr, 0, 0];
+  const ext = ffi.load(memsetToExternal as Parameters<typeof ffi.load>[0]) as unknown as JsExternal;
+  return ffi.createExternalBuffer(ext, len);
+}
+
+/** A failed call, as an exception: for the throwing style of the fd classes. */
+export class SyscallError extends Error {
+  readonly errno: number;
+  readonly errnoName: string;
+  readonly call: string;
+
+  constructor(call: string, errno: number) {
+    super(`${call} failed: ${errnoName(errno)}`);
+    this.name = 'SyscallError';
+    this.call = call;
+    this.errno = errno;
+    this.errnoName = errnoName(errno);
+  }
+}
+
+/** Returns r.ret, or throws a SyscallError naming `what` when the call failed. */
+export function check(r: SysResult, what: string): number {
+  if (r.ret < 0) throw new SyscallError(what, r.errno);
+  return r.ret;
+}

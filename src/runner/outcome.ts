@@ -1,0 +1,41 @@
+/** What running a test gave, and how outcomes add up. */
+
+export type Status = 'pass' | 'fail' | 'error' | 'timeout' | 'skip' | 'xfail' | 'xpass';
+
+export interface Outcome {
+  /** The reported status, after any --xfail expectation is applied. */
+  readonly status: Status;
+  /** What the test itself gave, before expectations. */
+  readonly raw: 'pass' | 'fail' | 'error' | 'timeout' | 'skip';
+  /** Skip / xfail reason, or the error's message. */
+  readonly reason?: string;
+  readonly diagnostics: readonly string[];
+  readonly durationMs: number;
+}
+
+/** Counts of leaf cases, as kselftest's Totals line names them. */
+export interface Totals {
+  pass: number;
+  fail: number;
+  xfail: number;
+  xpass: number;
+  skip: number;
+  error: number;
+}
+
+export const emptyTotals = (): Totals => ({ pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, error: 0 });
+
+export function count(t: Totals, s: Status): void {
+  if (s === 'timeout') t.fail++;
+  else t[s]++;
+}
+
+/** A failure for the run's exit code: fail, error, timeout, and an unexpected pass. */
+export const isBad = (s: Status): boolean => s === 'fail' || s === 'error' || s === 'timeout' || s === 'xpass';
+
+/** A group's status: failed if a child failed, skipped if all were skipped, else passed. */
+export function groupStatus(children: readonly Status[]): Status {
+  if (children.some((s) => s === 'fail' || s === 'error' || s === 'timeout')) return 'fail';
+  if (children.length > 0 && children.every((s) => s === 'skip')) return 'skip';
+  return 'pass';
+}

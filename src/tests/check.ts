@@ -1,0 +1,67 @@
+/**
+ * The assertions the ported cases use: TEST_ASSERT and friends of the kernel's
+ * test_util.h, except that a failed check throws a CheckFailure carrying diagnostics
+ * (what was checked, what was expected, what came, the errno name) and the runner
+ * reports the case `not ok` and carries on.
+ */
+import { errnoName } from '../kvm/errno.js';
+import type { SysResult } from '../kvm/libc.js';
+
+export class CheckFailure extends Error {
+  readonly diagnostics: readonly string[];
+
+  constructor(check: string, details: readonly string[]) {
+    super(check);
+    this.name = 'CheckFailure';
+    this.diagnostics = [`check: ${check}`, ...details];
+  }
+}
+
+/** Thrown by a case that cannot run on this host; reported as SKIP with the reason. */
+export class SkipCase extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'SkipCase';
+  }
+}
+
+export function skip(reason: string): never {
+  throw new SkipCase(reason);
+}
+
+/** A check's description; a function when building it costs (checks in hot loops). */
+export type Label = string | (() => string);
+const text = (l: Label): string => (typeof l === 'string' ? l : l());
+
+const show = (v: unknown): string =>
+  typeof v === 'number' ? `${v} (0x${v.toString(16)})` : typeof v === 'bigint' ? `0x${v.toString(16)}` : String(v);
+
+const describe = (r: SysResult): string =>
+  r.ret < 0 ? `${r.ret} (${errnoName(r.errno)})` : `${r.ret}`;
+
+export function expect(cond: boolean, what: Label, details?: () => string[]): asserts cond {
+  if (!cond) throw new CheckFailure(text(what), details ? details() : []);
+}
+
+/** TEST_ASSERT_EQ. */
+export function expectEq<T extends number | bigint | string | boolean>(got: T, want: T, what: Label): void {
+  if (got !== want) throw new CheckFailure(text(what), [`expected: ${show(want)}`, `got: ${show(got)}`]);
+}
+
+/** The call succeeded (returned >= 0). Returns its result. */
+export function expectOk(r: SysResult, what: Label): number {
+  if (r.ret < 0) throw new CheckFailure(text(what), ['expected: success', `got: ${describe(r)}`]);
+  return r.ret;
+}
+
+/** The call failed, whatever the errno (upstream's `TEST_ASSERT(ret, ...)`). */
+export function expectFailure(r: SysResult, what: Label): void {
+  if (r.ret >= 0) throw new CheckFailure(text(what), ['expected: failure (-1)', `got: ${describe(r)}`]);
+}
+
+/** The call failed with exactly this errno (`ret == -1 && errno == E`). */
+export function expectErrno(r: SysResult, errno: number, what: Label): void {
+  if (r.ret !== -1 || r.errno !== errno) {
+    throw new CheckFailure(text(what), [`expected: -1 (${errnoName(errno)})`, `got: ${describe(r)}`]);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The run's plan, laid out as upstream's main(), test_guest_memfd() and
+ * __test_guest_memfd() lay out their calls: per VM type, guest_memfd_flags once, then
+ * per flag set the cases that set's MMAP / INIT_SHARED bits select.
+ */
+import type { Caps, VmTypeCaps } from '../kvm/caps.js';
+import type { GuestMemfd } from '../kvm/guest-memfd.js';
+import type { Kvm } from '../kvm/kvm.js';
+import { GUEST_MEMFD_FLAG_MMAP } from '../kvm/uapi.js';
+import { vmTypeName } from '../kvm/vm-types.js';
+import type { Vm } from '../kvm/vm.js';
+import { group, leaf, skipped, type PlanNode } from '../runner/plan.js';
+import { create_guest_memfd_invalid_sizes, create_guest_memfd_multiple, guest_memfd_flags } from './create.js';
+import type { CaseEnv } from './env.js';
+import { fallocate, file_read_write, file_size, invalid_punch_hole } from './file-ops.js';
+import { flagSetName, flagSets, type MatrixMode } from './flag-sets.js';
+import { mmap_not_supported } from './mmap.js';
+
+/** Opens the VM on first use, so a filtered run creates only what it needs. */
+class LazyVm {
+  #vm: Vm | null = null;
+  constructor(private readonly kvm: Kvm, private readonly type: number) {}
+  get(): Vm {
+    this.#vm ??= this.kvm.createVm(this.type);
+    return this.#vm;
+  }
+  close(): void {
+    this.#vm?.close();
+    this.#vm = null;
+  }
+}
+
+type GmemCase = (gmem: GuestMemfd, totalSize: number, env: CaseEnv) => void | Promise<void>;
+
+interface Ctx {
+  readonly vm: LazyVm;
+  readonly env: CaseEnv;
+  readonly flags: number;
+  readonly id: string;
+}
+
+/** upstream's __gmem_test(): a fresh guest_memfd of `size` with the set's flags, closed after. */
+function gmemTest(c: Ctx, name: string, fn: GmemCase, size = c.env.pageSize * 4): PlanNode {
+  return leaf(c.id, name, async () => {
+    using gmem = c.vm.get().createGuestMemfd(size, c.flags);
+    await fn(gmem, size, c.env);
+  });
+}
+
+/** upstream's __test_guest_memfd(vm, flags). */
+function flagSetCases(c: Ctx): PlanNode[] {
+  const out: PlanNode[] = [
+    leaf(c.id, 'create_guest_memfd_multiple', () => create_guest_memfd_multiple(c.vm.get(), c.env)),
+    leaf(c.id, 'create_guest_memfd_invalid_sizes', () =>
+      create_guest_memfd_invalid_sizes(c.vm.get(), c.flags, c.env)),
+    gmemTest(c, 'file_read_write', file_read_write),
+  ];
+  if (c.flags & GUEST_MEMFD_FLAG_MMAP) {
+    // The mmap and fault cases arrive with the Mapping work (part 2).
+  } else {
+    out.push(gmemTest(c, 'mmap_not_supported', mmap_not_supported));
+  }
+  out.push(
+    gmemTest(c, 'file_size', file_size),
+    gmemTest(c, 'fallocate', fallocate),
+    gmemTest(c, 'invalid_punch_hole', invalid_punch_hole),
+  );
+  return out;
+}
+
+/** upstream's test_guest_memfd(vm_type). */
+function vmTypeGroup(kvm: Kvm, t: VmTypeCaps, env: CaseEnv, mode: MatrixMode): PlanNode {
+  if (t.skipReason !== null || t.guestMemfdFlags === null) return skipped('', t.name, t.skipReason ?? 'not probed');
+  const vm = new LazyVm(kvm, t.type);
+  const valid = t.guestMemfdFlags;
+  return group('', t.name, (id) => [
+    leaf(id, 'guest_memfd_flags', () => guest_memfd_flags(vm.get(), env)),
+    ...flagSets(valid, mode).map((flags) =>
+      group(id, flagSetName(flags), (fid) => flagSetCases({ vm, env, flags, id: fid }))),
+  ], () => vm.close());
+}
+
+export interface MatrixOptions {
+  mode: MatrixMode;
+  /** Restrict to these VM types (--vm-type); all x86 types otherwise. */
+  vmTypes?: readonly number[];
+}
+
+/** The whole plan for a host whose capabilities are `caps`. */
+export function buildPlan(kvm: Kvm, caps: Caps, opts: MatrixOptions): PlanNode[] {
+  const env: CaseEnv = caps;
+  const wanted = opts.vmTypes ?? caps.vmTypes.map((t) => t.type);
+  return wanted.map((type) => {
+    const t = caps.vmTypes.find((v) => v.type === type);
+    if (!t) return skipped('', vmTypeName(type), `VM type ${type} not in KVM_CAP_VM_TYPES (0x${caps.capVmTypes.toString(16)})`);
+    return vmTypeGroup(kvm, t, env, opts.mode);
+  });
+}

@@ -39,7 +39,14 @@ function skipAll(format: Format, reason: string, io: Io, version: string): numbe
 /** Installs SIGINT/SIGTERM handlers that ask the run to stop after the current test. */
 function stopOnSignals(): { requested: () => string | null; dispose: () => void } {
   let reason: string | null = null;
-  const on = (sig: NodeJS.Signals) => (): void => { reason = `interrupted by ${sig}`; };
+  const on = (sig: NodeJS.Signals) => (): void => {
+    if (reason !== null) {
+      // A second signal: the current case is not coming back. Stop now, KTAP still valid.
+      process.stdout.write(`Bail out! ${reason}, then ${sig} again\n`);
+      process.exit(EXIT_FAIL);
+    }
+    reason = `interrupted by ${sig}`;
+  };
   const int = on('SIGINT');
   const term = on('SIGTERM');
   process.on('SIGINT', int);

@@ -98,6 +98,9 @@ export async function runPlan(nodes: readonly PlanNode[], reporter: Reporter, op
       outcome = await runCase(n);
       count(totals, outcome.status);
     }
+    // Let the event loop turn (signals, child exits) between tests: cases are mostly
+    // synchronous FFI calls and would otherwise keep it from running until the end.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const stop = opts.stopRequested?.() ?? null;
     if (stop !== null && n.run) {
       bailedOut = stop;

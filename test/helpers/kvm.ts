@@ -29,8 +29,17 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * [command, args] that run `cmd` as a user's shell would. tap wraps child_process and
+ * puts its own loader into every child's NODE_OPTIONS; env(1) takes it out again
+ * right before exec, so the program under test runs without tap's hooks.
+ */
+export function asUser(cmd: string, args: readonly string[]): [string, string[]] {
+  return ['env', ['-u', 'NODE_OPTIONS', cmd, ...args]];
+}
+
 export function gmemtest(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliRun {
-  const r: SpawnSyncReturns<string> = spawnSync(BIN, [...args], {
+  const r: SpawnSyncReturns<string> = spawnSync(...asUser(BIN, args), {
     encoding: 'utf8',
     env: cleanEnv(env),
     timeout: 120_000,

@@ -42,6 +42,15 @@ export interface ProbeOutcome {
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 
+type ProbeListener = (spec: ProbeSpec, outcome: ProbeOutcome, pid: number | undefined) => void;
+const listeners = new Set<ProbeListener>();
+
+/** Calls `fn` with every finished probe (for tests and diagnostics); returns the unsubscribe. */
+export function onProbeDone(fn: ProbeListener): () => void {
+  listeners.add(fn);
+  return () => { listeners.delete(fn); };
+}
+
 /** The compiled child entry: the sibling .js, or dist/ when this module runs from src/. */
 export function childEntry(): string {
   const here = fileURLToPath(import.meta.url);
@@ -67,12 +76,14 @@ export function runFaultProbe(fd: number, spec: ProbeSpec, opts: ProbeOptions = 
     let stderr = '';
     let timedOut = false;
     let settled = false;
-    let child: ChildProcess;
+    let child: ChildProcess | undefined;
     const finish = (o: Omit<ProbeOutcome, 'armed' | 'durationMs' | 'stdout' | 'stderr'>): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ ...o, armed: /^armed$/m.test(stdout), durationMs: performance.now() - t0, stdout, stderr });
+      const outcome: ProbeOutcome = { ...o, armed: /^armed$/m.test(stdout), durationMs: performance.now() - t0, stdout, stderr };
+      for (const l of listeners) l(spec, outcome, child?.pid);
+      resolve(outcome);
     };
     try {
       child = trackChild(spawn(process.execPath, [childEntry(), ...argv(spec)], {
@@ -84,7 +95,7 @@ export function runFaultProbe(fd: number, spec: ProbeSpec, opts: ProbeOptions = 
         error: e instanceof Error ? e.message : String(e) });
       return;
     }
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+    const timer = setTimeout(() => { timedOut = true; child?.kill('SIGKILL'); }, timeoutMs);
     child.stdout?.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
     child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
     child.once('error', (e) => finish({ status: 'spawn-error', code: null, signal: null, error: e.message }));

@@ -6,7 +6,7 @@
 import type { Caps, VmTypeCaps } from '../kvm/caps.js';
 import type { GuestMemfd } from '../kvm/guest-memfd.js';
 import type { Kvm } from '../kvm/kvm.js';
-import { GUEST_MEMFD_FLAG_MMAP } from '../kvm/uapi.js';
+import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP } from '../kvm/uapi.js';
 import { vmTypeName } from '../kvm/vm-types.js';
 import type { Vm } from '../kvm/vm.js';
 import { group, leaf, skipped, type PlanNode } from '../runner/plan.js';
@@ -14,7 +14,10 @@ import { create_guest_memfd_invalid_sizes, create_guest_memfd_multiple, guest_me
 import type { CaseEnv } from './env.js';
 import { fallocate, file_read_write, file_size, invalid_punch_hole } from './file-ops.js';
 import { flagSetName, flagSets, type MatrixMode } from './flag-sets.js';
-import { mmap_not_supported } from './mmap.js';
+import { collapse } from './collapse.js';
+import { fault_overflow, fault_private } from './fault.js';
+import { mmap_cow, mmap_not_supported, mmap_supported } from './mmap.js';
+import { mbind, numa_allocation } from './numa.js';
 
 /** Opens the VM on first use, so a filtered run creates only what it needs. */
 class LazyVm {
@@ -56,7 +59,18 @@ function flagSetCases(c: Ctx): PlanNode[] {
     gmemTest(c, 'file_read_write', file_read_write),
   ];
   if (c.flags & GUEST_MEMFD_FLAG_MMAP) {
-    // The mmap and fault cases arrive with the Mapping work (part 2).
+    if (c.flags & GUEST_MEMFD_FLAG_INIT_SHARED) {
+      out.push(
+        gmemTest(c, 'mmap_supported', mmap_supported),
+        gmemTest(c, 'fault_overflow', fault_overflow),
+        gmemTest(c, 'numa_allocation', numa_allocation),
+        c.env.thpPmdSize > 0 ? gmemTest(c, 'collapse', collapse, c.env.thpPmdSize)
+          : skipped(c.id, 'collapse', 'no transparent huge pages on this kernel (hpage_pmd_size is 0)'),
+      );
+    } else {
+      out.push(gmemTest(c, 'fault_private', fault_private));
+    }
+    out.push(gmemTest(c, 'mmap_cow', mmap_cow), gmemTest(c, 'mbind', mbind));
   } else {
     out.push(gmemTest(c, 'mmap_not_supported', mmap_not_supported));
   }

@@ -1,0 +1,177 @@
+// End to end on the real /dev/kvm: the mmap / fault / NUMA / collapse cases sit where
+// upstream's __test_guest_memfd() runs them, pass here, fault in real SIGBUS children,
+// and leave no child, fd or mapping behind.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { probeCaps } from '../../src/kvm/caps.js';
+import { liveChildren } from '../../src/kvm/children.js';
+import { onProbeDone } from '../../src/kvm/fault-probe.js';
+import { Kvm } from '../../src/kvm/kvm.js';
+import { maxNumaNode } from '../../src/kvm/numa.js';
+import { setInterceptor } from '../../src/kvm/libc.js';
+import { resourceSnapshot } from '../../src/kvm/resources.js';
+import { filterPlan } from '../../src/runner/plan.js';
+import { runPlan, type Reporter } from '../../src/runner/run.js';
+import { buildPlan } from '../../src/tests/matrix.js';
+
+const BIN = fileURLToPath(new URL('../../bin/gmemtest', import.meta.url));
+const DEV = '/dev/kvm';
+
+if (!existsSync(DEV)) {
+  t.comment(`skipping: ${DEV} is missing on this machine`);
+  t.pass(`skipped: no ${DEV}`);
+  t.end();
+} else {
+  const multiNode = maxNumaNode() >= 1;
+
+  interface Run { code: number | null; out: string; childPids: Set<number>; childCmds: string[] }
+
+  /** ppid -> pids, from /proc/<pid>/stat. */
+  function childrenOf(ppid: number): number[] {
+    const out: number[] = [];
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(fields[1]) === ppid) out.push(Number(d));
+      } catch { /* gone */ }
+    }
+    return out;
+  }
+
+  const cmdline = (pid: number): string => {
+    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; }
+  };
+
+  /** Runs bin/gmemtest, watching its children while it runs. */
+  function gmemtest(args: string[]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      // tap injects its loaders into every spawned node through NODE_OPTIONS; `env -u`
+      // drops them so the program runs as a user runs it (env execs node: same pid).
+      const p = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      const childPids = new Set<number>();
+      const childCmds: string[] = [];
+      const watch = setInterval(() => {
+        if (p.pid === undefined) return;
+        for (const c of childrenOf(p.pid)) {
+          if (!childPids.has(c)) { childPids.add(c); childCmds.push(cmdline(c)); }
+        }
+      }, 5);
+      p.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
+      p.once('error', reject);
+      p.once('close', (code) => { clearInterval(watch); resolve({ code, out, childPids, childCmds }); });
+    });
+  }
+
+  const HEAD = ['create_guest_memfd_multiple', 'create_guest_memfd_invalid_sizes', 'file_read_write'];
+  const TAIL = ['file_size', 'fallocate', 'invalid_punch_hole'];
+  const EXPECTED: Record<string, string[]> = {
+    'flags-none': [...HEAD, 'mmap_not_supported', ...TAIL],
+    'flags-init_shared': [...HEAD, 'mmap_not_supported', ...TAIL],
+    'flags-mmap': [...HEAD, 'fault_private', 'mmap_cow', 'mbind', ...TAIL],
+    'flags-mmap-init_shared': [...HEAD, 'mmap_supported', 'fault_overflow', 'numa_allocation', 'collapse',
+      'mmap_cow', 'mbind', ...TAIL],
+  };
+  const NEW = new Set(['mmap_supported', 'fault_overflow', 'numa_allocation', 'collapse', 'mmap_cow', 'mbind', 'fault_private']);
+
+  t.test('the cases sit where the matrix puts them, for each flag set', async (t) => {
+    const r = await gmemtest(['--list', '--vm-type', 'default_vm']);
+    t.equal(r.code, 0);
+    const bySet = new Map<string, string[]>();
+    for (const id of r.out.trim().split('\n')) {
+      const [, set, name] = id.split('.');
+      if (set === undefined || name === undefined) continue;
+      bySet.set(set, [...(bySet.get(set) ?? []), name]);
+    }
+    for (const [set, names] of bySet) {
+      if (EXPECTED[set]) t.same(names, EXPECTED[set], set);
+    }
+    t.ok(bySet.has('flags-mmap') && bySet.has('flags-mmap-init_shared'), 'this host tests the MMAP flag sets');
+  });
+
+  t.test('a full run: the cases pass (NUMA ones SKIP on one node), no child left behind', async (t) => {
+    const r = await gmemtest(['--vm-type', 'default_vm', '--format', 'json']);
+    t.equal(r.code, 0, 'exit code 0');
+    const res = JSON.parse(r.out) as { results: { id: string; status: string; reason: string | null; diagnostics: string[] }[] };
+    const cases = res.results.filter((x) => NEW.has(x.id.split('.').pop()!));
+    t.equal(cases.length, 9, 'six cases in flags-mmap-init_shared, three in flags-mmap');
+    for (const c of cases) {
+      const name = c.id.split('.').pop()!;
+      if (!multiNode && (name === 'mbind' || name === 'numa_allocation')) {
+        t.equal(c.status, 'skip', `${c.id} skips`);
+        t.match(c.reason, /this host has 1 NUMA node/, `${c.id} names the node count`);
+      } else {
+        t.equal(c.status, 'pass', `${c.id} passes`, { diagnostics: c.diagnostics });
+      }
+    }
+    t.ok(r.childPids.size >= 4, `fault probe children were seen (${r.childPids.size})`);
+    // A child seen between fork and exec still shows the parent's command line.
+    const probes = r.childCmds.filter((c) => c.includes('fault-probe-child.js'));
+    t.ok(probes.length >= 1 && r.childCmds.every((c) => c.includes('fault-probe-child.js') || c.includes(BIN) || c === ''),
+      'every child was a fault probe', { childCmds: r.childCmds });
+    const alive = [...r.childPids].filter((p) => existsSync(`/proc/${p}`) && cmdline(p).includes('fault-probe-child'));
+    t.same(alive, [], 'no probe child outlives the run');
+  });
+
+  t.test("--filter '*.fault_*' runs exactly the two fault cases, with SIGBUS children", async (t) => {
+    const r = await gmemtest(['--vm-type', 'default_vm', '--filter', '*.fault_*']);
+    t.equal(r.code, 0);
+    const oks = r.out.split('\n').filter((l) => /^\s+ok \d+ /.test(l)).map((l) => l.trim());
+    t.same(oks.filter((l) => !/flags-/.test(l)), ['ok 1 fault_private', 'ok 1 fault_overflow']);
+    t.equal(r.childPids.size, 4, 'two probe children per case');
+    // '*fault*' also matches "default_vm", so it runs everything, these two included.
+    const all = await gmemtest(['--vm-type', 'default_vm', '--filter', '*fault*', '--list']);
+    t.match(all.out, /flags-mmap\.fault_private/);
+    t.match(all.out, /flags-mmap-init_shared\.fault_overflow/);
+  });
+
+  t.test('in process: every probe dies of SIGBUS; no fd, mapping or child growth', async (t) => {
+    using kvm = Kvm.open(DEV);
+    const caps = probeCaps(kvm);
+    const quiet: Reporter = { begin() {}, enterGroup() {}, result() {}, end() {} };
+    const run = async (): Promise<void> => {
+      const plan = filterPlan(buildPlan(kvm, caps, { mode: 'all', vmTypes: [0] }), []);
+      const s = await runPlan(plan, quiet);
+      t.equal(s.totals.fail + s.totals.error, 0, 'no failure');
+    };
+    const probes: string[] = [];
+    const off = onProbeDone((spec, o) => { probes.push(`${spec.op}:${o.status}:${o.signal}:${o.armed}`); });
+    t.teardown(off);
+    await run(); // warm up: the scratch page, ffi-rs, libuv's pipes
+    const before = resourceSnapshot();
+    probes.length = 0;
+    // Every mmap of ours must meet its munmap (same address and length).
+    const open = new Map<string, number>();
+    let maps = 0;
+    setInterceptor((c, real) => {
+      const r = real();
+      if (c.fn === 'mmap' && r.ret >= 0) { maps++; const k = `${r.ret}:${c.args[1]}`; open.set(k, (open.get(k) ?? 0) + 1); }
+      if (c.fn === 'munmap' && r.ret === 0) {
+        const k = `${c.args[0]}:${c.args[1]}`;
+        const n = open.get(k) ?? 0;
+        if (n <= 1) open.delete(k); else open.set(k, n - 1);
+      }
+      return r;
+    });
+    try {
+      await run();
+      await run();
+    } finally {
+      setInterceptor(null);
+    }
+    const after = resourceSnapshot();
+    t.ok(maps >= 10, `${maps} mmap calls made`);
+    t.same([...open.keys()], [], 'every mmap was munmapped');
+    t.equal(probes.length, 8, 'two runs, two cases, two probes each');
+    t.ok(probes.every((p) => p === 'fill:sigbus:SIGBUS:true' || p === 'read:sigbus:SIGBUS:true'), 'all SIGBUS at the access');
+    t.equal(after.fds, before.fds, `fds: ${before.fds} -> ${after.fds}`);
+    t.equal(after.kvmFds, before.kvmFds, 'no KVM fd left open');
+    t.equal(after.gmemMaps, 0, 'no guest_memfd mapping left');
+    t.ok(after.maps - before.maps < 16, `mappings: ${before.maps} -> ${after.maps} (V8 heap noise only)`);
+    t.equal(liveChildren(), 0, 'no live child');
+  });
+}

@@ -1,0 +1,55 @@
+// The collapse case's verdicts, on an ordinary file with MADV_COLLAPSE's answer forced
+// through the libc seam: EINVAL passes; a kernel that collapses fails with a diagnostic.
+import { ftruncateSync, openSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { GuestMemfd } from '../../src/kvm/guest-memfd.js';
+import { setInterceptor, type SysResult } from '../../src/kvm/libc.js';
+import { resourceSnapshot } from '../../src/kvm/resources.js';
+import { MADV_COLLAPSE } from '../../src/kvm/uapi.js';
+import { CheckFailure, SkipCase } from '../../src/tests/check.js';
+import { collapse } from '../../src/tests/collapse.js';
+
+const PMD = 2 * 1024 * 1024;
+const env = { kernelRelease: 'test', pageSize: 4096, thpPmdSize: PMD, numaNodes: 1 };
+
+function fileGmem(): GuestMemfd {
+  const path = join(tmpdir(), `gmemtest-collapse-${process.pid}`);
+  const fd = openSync(path, 'w+');
+  ftruncateSync(fd, PMD);
+  unlinkSync(path);
+  return new GuestMemfd(fd, PMD, 3n);
+}
+
+function withCollapseAnswer(answer: SysResult, fn: () => void): void {
+  setInterceptor((c, real) => (c.fn === 'madvise' && c.args[2] === MADV_COLLAPSE ? answer : real()));
+  try { fn(); } finally { setInterceptor(null); }
+}
+
+t.test('MADV_COLLAPSE refused with EINVAL: pass, nothing left mapped', async (t) => {
+  using g = fileGmem();
+  const before = resourceSnapshot();
+  withCollapseAnswer({ ret: -1, errno: 22 }, () => collapse(g, PMD, env));
+  t.equal(resourceSnapshot().reservations, before.reservations, 'the reservation is gone');
+});
+
+t.test('MADV_COLLAPSE succeeding is a failure that says so', async (t) => {
+  using g = fileGmem();
+  let err: unknown;
+  withCollapseAnswer({ ret: 0, errno: 0 }, () => { try { collapse(g, PMD, env); } catch (e) { err = e; } });
+  t.type(err, CheckFailure);
+  t.match((err as CheckFailure).diagnostics.join('\n'), /fails with EINVAL[\s\S]*the kernel collapsed the range/);
+});
+
+t.test('MADV_COLLAPSE failing with another errno is a failure naming it', async (t) => {
+  using g = fileGmem();
+  let err: unknown;
+  withCollapseAnswer({ ret: -1, errno: 12 }, () => { try { collapse(g, PMD, env); } catch (e) { err = e; } });
+  t.match((err as CheckFailure).diagnostics.join('\n'), /got: -1 \(ENOMEM\)/);
+});
+
+t.test('no THP: SKIP with the reason', async (t) => {
+  using g = fileGmem();
+  t.throws(() => collapse(g, PMD, { ...env, thpPmdSize: 0 }), SkipCase);
+});

@@ -34,8 +34,14 @@ export interface BootAndRunOptions {
   env?: Readonly<Record<string, string>>;
   /** Working directory inside the chroot (default "/"). */
   cwd?: string;
-  /** Default "tcg". "kvm" is tried as asked; on this kind of host it fails fast with 'kvm-internal-error'. */
+  /**
+   * Default "tcg". "kvm" is tried as asked: on a host whose KVM can't run the
+   * stock kernel's decompressor it ends as 'kvm-internal-error' (QEMU killed at
+   * once) or 'qemu-error' (QEMU aborted, e.g. on an MSR the host rejects).
+   */
   accel?: Accel;
+  /** QEMU -cpu model (default: "max" under TCG, "host" under KVM). */
+  cpuModel?: string;
   /** Module names to load instead of the default 9p + kvm sets. */
   loadModules?: readonly string[];
   /** Console lines kept for diagnostics (default 60). */
@@ -314,6 +320,7 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
         kernel: opts.kernel,
         initrd: initrdPath,
         accel,
+        cpuModel: opts.cpuModel,
         cpus,
         memoryMiB,
         numaNodes: numa,

@@ -23,6 +23,11 @@ export interface QemuOptions {
   append?: readonly string[];
   /** Default "tcg". "kvm" uses -accel kvm -cpu host (see KVM_INTERNAL_ERROR). */
   accel?: Accel;
+  /**
+   * -cpu model. Default: "max" under TCG (emulates AMD SVM, so kvm-amd loads in
+   * the guest), "host" under KVM.
+   */
+  cpuModel?: string;
   /** vCPUs (default 2). */
   cpus?: number;
   /** Guest RAM in MiB (default 2048). With NUMA it is split evenly over the nodes. */
@@ -87,6 +92,16 @@ export function parseMemorySize(size: string | number): number {
   return mib;
 }
 
+/**
+ * The -smp value. With NUMA nodes and a vCPU count they divide, each node is
+ * its own socket: CPUs of one socket share a last-level cache, and a kernel
+ * that finds LLC siblings on different nodes prints a topology WARNING.
+ */
+export function smpArg(cpus: number, nodes: number): string {
+  if (nodes > 1 && cpus % nodes === 0) return `${cpus},sockets=${nodes},cores=${cpus / nodes},threads=1`;
+  return String(cpus);
+}
+
 /** The -object/-numa options for `nodes` nodes over `cpus` vCPUs and `memoryMiB`. */
 export function numaArgs(nodes: number, cpus: number, memoryMiB: number): string[] {
   if (nodes <= 1) return [];
@@ -98,8 +113,16 @@ export function numaArgs(nodes: number, cpus: number, memoryMiB: number): string
   for (let n = 0; n < nodes; n++) {
     const size = n === nodes - 1 ? memoryMiB - per * (nodes - 1) : per;
     args.push('-object', `memory-backend-ram,id=gmemtest-mem${n},size=${size}M`);
+    // Contiguous blocks (one socket a node, see smpArg) when the count
+    // divides; otherwise round-robin, and nodes past the vCPU count are
+    // memory-only.
     const nodeCpus: number[] = [];
-    for (let c = n; c < cpus; c += nodes) nodeCpus.push(c);
+    if (cpus % nodes === 0) {
+      const per = cpus / nodes;
+      for (let c = n * per; c < (n + 1) * per; c++) nodeCpus.push(c);
+    } else {
+      for (let c = n; c < cpus; c += nodes) nodeCpus.push(c);
+    }
     const cpuOpts = nodeCpus.map((c) => `,cpus=${c}`).join('');
     args.push('-numa', `node,nodeid=${n}${cpuOpts},memdev=gmemtest-mem${n}`);
   }
@@ -128,8 +151,8 @@ export function qemuArgv(opts: QemuOptions): string[] {
     '-monitor', 'none',
     '-no-reboot',
     '-accel', accel,
-    '-cpu', accel === 'kvm' ? 'host' : 'max',
-    '-smp', String(cpus),
+    '-cpu', opts.cpuModel ?? (accel === 'kvm' ? 'host' : 'max'),
+    '-smp', smpArg(cpus, nodes),
     '-m', `${memoryMiB}M`,
     ...numaArgs(nodes, cpus, memoryMiB),
     '-kernel', opts.kernel,

@@ -231,15 +231,16 @@ function classify(q: QemuResult, marks: Marks): { failure: BootFailureKind; mess
 
 /**
  * Boots `kernel` under qemu-system-x86_64 and runs `command` inside the
- * guest, chrooted into the host root (shared read-only over 9p, with the
- * guest's /dev, /proc, /sys bound in and a tmpfs /tmp).
+ * guest, chrooted into the host root (shared read-only over 9p, host /tmp
+ * included, with the guest's /dev, /proc, /sys bound in, a guest tmpfs on
+ * /run and TMPDIR=/run/tmp).
  *
  * The guest: a generated initramfs with /bin/busybox (busybox-static) and the
  * kernel's own 9p and kvm modules (NINEP_MODULES, KVM_MODULES and their
  * modules.dep dependencies, decompressed on the host) loaded in dependency
  * order, so /dev/kvm exists in the guest when the CPU model emulates SVM
  * (TCG `-cpu max`). The command's stdout is written to a writable 9p share of
- * a host temp dir (GMEMTEST_OUT_DIR=/tmp/gmemtest-out inside the guest, where
+ * a host temp dir (GMEMTEST_OUT_DIR=/run/gmemtest-out inside the guest, where
  * the command may also leave files); if that share can't be mounted it comes
  * back over the serial console. Its stderr goes to the console.
  *

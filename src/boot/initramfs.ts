@@ -16,8 +16,15 @@ import { KVM_MODULES, NINEP_MODULES, readModuleImage, resolveModules, type Modul
 export const HOST_ROOT_TAG = 'hostroot';
 /** 9p mount tag of the writable host directory that receives the results. */
 export const OUT_TAG = 'gmemtest_out';
-/** Path, inside the chroot, where the results share is visible to the command. */
-export const GUEST_OUT_DIR = '/tmp/gmemtest-out';
+/**
+ * Path, inside the chroot, where the results share is visible to the command.
+ * The host's /run is covered by a guest tmpfs (its host contents mean nothing
+ * in the guest); the host's /tmp stays visible, read-only, so that files the
+ * host prepared there (a bundle in os.tmpdir()) can be run.
+ */
+export const GUEST_OUT_DIR = '/run/gmemtest-out';
+/** TMPDIR for the command: writable, in the same guest tmpfs. */
+export const GUEST_TMPDIR = '/run/tmp';
 /**
  * Every line /init prints for the host starts with this, at the start of a
  * console line: `@@gmemtest <key> <value...>`. Keys: `t <stage> <uptime-s>`,
@@ -142,11 +149,13 @@ mkdir -p /dev/shm && mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -o rbind /dev /host/dev || fail bind /dev
 mount -o bind /proc /host/proc || fail bind /proc
 mount -o bind /sys /host/sys || fail bind /sys
-mount -t tmpfs -o mode=1777 tmpfs /host/tmp || fail tmpfs /tmp
+[ -d /host/run ] || fail no /run in the host root
+mount -t tmpfs -o mode=755 tmpfs /host/run || fail tmpfs /run
 mkdir -p /host${GUEST_OUT_DIR} && mount -o bind /out /host${GUEST_OUT_DIR} || fail bind out
+mkdir -p -m 1777 /host${GUEST_TMPDIR} || fail mkdir ${GUEST_TMPDIR}
 export HOME=/root LANG=C.UTF-8 TERM=dumb
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export GMEMTEST_OUT_DIR=${GUEST_OUT_DIR}
+export GMEMTEST_OUT_DIR=${GUEST_OUT_DIR} TMPDIR=${GUEST_TMPDIR}
 ${envLines.join('\n')}
 set -- ${argv}
 stamp command-start

@@ -42,6 +42,8 @@ export interface BootAndRunOptions {
   accel?: Accel;
   /** QEMU -cpu model (default: "max" under TCG, "host" under KVM). */
   cpuModel?: string;
+  /** 9p cache mode of the host root (default "loose"; see InitramfsOptions.hostRootCache). */
+  hostRootCache?: 'loose' | 'none';
   /** Module names to load instead of the default 9p + kvm sets. */
   loadModules?: readonly string[];
   /** Console lines kept for diagnostics (default 60). */
@@ -301,6 +303,7 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
         modules: opts.loadModules,
         env: opts.env,
         cwd: opts.cwd,
+        hostRootCache: opts.hostRootCache,
       });
     } catch (e) {
       const kind: BootFailureKind = e instanceof MissingModuleError ? 'missing-modules' : 'initramfs';

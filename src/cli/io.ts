@@ -4,7 +4,12 @@ export interface Io {
   err(text: string): void;
 }
 
+let wroteOut = false;
+
 export const processIo: Io = {
-  out: (t) => { process.stdout.write(t); },
+  out: (t) => { wroteOut = true; process.stdout.write(t); },
   err: (t) => { process.stderr.write(t); },
 };
+
+/** Whether anything reached stdout yet (a fatal error then needs no KTAP version line). */
+export const stdoutStarted = (): boolean => wroteOut;

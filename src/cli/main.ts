@@ -1,6 +1,5 @@
-/** Process entry: run the CLI, keep stdout whole, set the exit code. */
-import { processIo } from './io.js';
-import { main } from './program.js';
+/** Process entry: run the CLI, keep stdout whole and valid KTAP, set the exit code. */
+import { processIo, stdoutStarted } from './io.js';
 
 // A reader that goes away (`gmemtest | head`) is not an error of ours.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -8,10 +7,17 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-main(process.argv.slice(2), processIo).then(
-  (code) => { process.exitCode = code; },
-  (e: unknown) => {
-    process.stderr.write(`gmemtest: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+/** Anything unexpected still ends the KTAP validly: a Bail out! line, exit 1. */
+function fatal(e: unknown): void {
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const head = stdoutStarted() ? '' : 'KTAP version 1\n';
+  process.stdout.write(`${head}Bail out! gmemtest: ${msg.replace(/\s+/g, ' ')}\n`);
+  process.stderr.write(`gmemtest: internal error: ${e instanceof Error ? e.stack ?? e.message : msg}\n`);
+  process.exitCode = 1;
+}
+
+// Loaded with import() so that a failure to load the program (EMFILE under a low
+// open-file limit, say) is reported like any other.
+import('./program.js')
+  .then(({ main }) => main(process.argv.slice(2), processIo))
+  .then((code) => { process.exitCode = code; }, fatal);

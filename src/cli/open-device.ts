@@ -3,6 +3,7 @@
  * (missing, no permission, not KVM, no guest_memfd) is a reason to skip the whole run.
  */
 import { Kvm } from '../kvm/kvm.js';
+import { SyscallError } from '../kvm/libc.js';
 import { KVM_API_VERSION, KVM_CAP_GUEST_MEMFD } from '../kvm/uapi.js';
 
 export type DeviceResult = { ok: true; kvm: Kvm } | { ok: false; reason: string };
@@ -18,6 +19,8 @@ const WHY: Record<string, string> = {
 
 export function openDevice(path: string): DeviceResult {
   const r = Kvm.tryOpen(path);
+  // Out of fds is this process's problem, not the host's: a failure, not a skip.
+  if (!r.ok && (r.errnoName === 'EMFILE' || r.errnoName === 'ENFILE')) throw new SyscallError(`open(${path})`, r.errno);
   if (!r.ok) return { ok: false, reason: `cannot open ${path}: ${r.errnoName} (${WHY[r.errnoName] ?? 'open failed'})` };
   const kvm = r.value;
   const fail = (reason: string): DeviceResult => {

@@ -15,6 +15,11 @@ function vmTypeArg(v: string, prev: number[]): number[] {
   return [...prev, t];
 }
 
+function repeatArg(v: string): number {
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || Number(v) > 100000) throw new InvalidArgumentError('expected a whole number from 1 to 100000');
+  return Number(v);
+}
+
 function filterArg(v: string, prev: string[]): string[] {
   if (v.trim() === '') throw new InvalidArgumentError('empty filter');
   return [...prev, v];
@@ -33,6 +38,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .addOption(new Option('--filter <glob>', 'run only test ids matching the glob (repeatable; * matches dots)').argParser(filterArg).default([]))
     .addOption(new Option('--vm-type <type>', 'test only this VM type, by name or number (repeatable)').argParser(vmTypeArg).default([]))
     .addOption(new Option('--matrix <mode>', 'flag sets: every subset of the supported flags, or upstream\'s three').choices(['all', 'upstream']).default('all'))
+    .addOption(new Option('--repeat <n>', 'run each selected case n times, ids suffixed -iter1..-iterN').argParser(repeatArg).default(1))
     .option('--xfail <file>', 'known failures: lines of "<test-id glob> <reason>"')
     .option('--list', 'print the ids of the tests that would run, and exit')
     .exitOverride()

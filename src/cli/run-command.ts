@@ -4,7 +4,7 @@ import { probeCaps } from '../kvm/caps.js';
 import { JsonReporter } from '../runner/report-json.js';
 import { KtapReporter } from '../runner/report-ktap.js';
 import { PrettyReporter } from '../runner/report-pretty.js';
-import { allIds, filterPlan } from '../runner/plan.js';
+import { allIds, filterPlan, repeatPlan } from '../runner/plan.js';
 import { runPlan, type Reporter } from '../runner/run.js';
 import { loadXfail, XfailFileError, type XfailRule } from '../runner/xfail.js';
 import { buildPlan } from '../tests/matrix.js';
@@ -24,6 +24,7 @@ export interface RunCommandOptions {
   matrix: MatrixMode;
   xfail?: string;
   list?: boolean;
+  repeat: number;
 }
 
 function skipAll(format: Format, reason: string, io: Io, version: string): number {
@@ -38,7 +39,14 @@ function skipAll(format: Format, reason: string, io: Io, version: string): numbe
 /** Installs SIGINT/SIGTERM handlers that ask the run to stop after the current test. */
 function stopOnSignals(): { requested: () => string | null; dispose: () => void } {
   let reason: string | null = null;
-  const on = (sig: NodeJS.Signals) => (): void => { reason = `interrupted by ${sig}`; };
+  const on = (sig: NodeJS.Signals) => (): void => {
+    if (reason !== null) {
+      // A second signal: the current case is not coming back. Stop now, KTAP still valid.
+      process.stdout.write(`Bail out! ${reason}, then ${sig} again\n`);
+      process.exit(EXIT_FAIL);
+    }
+    reason = `interrupted by ${sig}`;
+  };
   const int = on('SIGINT');
   const term = on('SIGTERM');
   process.on('SIGINT', int);
@@ -64,8 +72,8 @@ export async function runCommand(opts: RunCommandOptions, io: Io, c: ChalkInstan
   using kvm = dev.kvm;
   const caps = probeCaps(kvm);
   const full = buildPlan(kvm, caps, { mode: opts.matrix, ...(opts.vmType.length ? { vmTypes: opts.vmType } : {}) });
-  const plan = filterPlan(full, opts.filter);
-  if (plan.length === 0) throw new UsageError(`no test id matches --filter ${opts.filter.map((f) => `'${f}'`).join(' ')} (see --list)`);
+  const plan = repeatPlan(filterPlan(full, opts.filter), opts.repeat);
+  if (plan.length === 0 && opts.filter.length > 0) throw new UsageError(`no test id matches --filter ${opts.filter.map((f) => `'${f}'`).join(' ')} (see --list)`);
   if (opts.list) {
     io.out(`${allIds(plan, true).join('\n')}\n`);
     return EXIT_PASS;
@@ -78,7 +86,7 @@ export async function runCommand(opts: RunCommandOptions, io: Io, c: ChalkInstan
         : new KtapReporter(io.out, header);
   const stop = stopOnSignals();
   try {
-    const { totals, bailedOut } = await runPlan(plan, reporter, { xfail, stopRequested: stop.requested });
+    const { totals, bailedOut } = await runPlan(plan, reporter, { xfail, stopRequested: stop.requested, checkLeaks: true });
     if (bailedOut !== null) return EXIT_FAIL;
     if (totals.fail + totals.error + totals.xpass > 0) return EXIT_FAIL;
     if (totals.pass + totals.xfail === 0) return EXIT_SKIP;

@@ -87,3 +87,16 @@ export function filterPlan(nodes: readonly PlanNode[], globs: readonly string[])
   };
   return nodes.map(visit).filter((n): n is PlanNode => n !== null);
 }
+
+/**
+ * --repeat: each case n times in place, named `<case>-iterK` (K from 1), so ids stay
+ * unique and say which iteration failed. Skipped nodes stay single.
+ */
+export function repeatPlan(nodes: readonly PlanNode[], n: number): PlanNode[] {
+  if (n <= 1) return [...nodes];
+  return nodes.flatMap((node): PlanNode[] => {
+    if (node.children) return [{ ...node, children: repeatPlan(node.children, n) }];
+    if (!node.run) return [node];
+    return Array.from({ length: n }, (_, i) => ({ ...node, name: `${node.name}-iter${i + 1}`, id: `${node.id}-iter${i + 1}` }));
+  });
+}

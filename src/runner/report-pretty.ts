@@ -33,7 +33,7 @@ export class PrettyReporter implements Reporter {
   result(node: PlanNode, depth: number, _index: number, o: Outcome): void {
     if (node.children && o.status !== 'skip') return;
     const pad = '  '.repeat(depth);
-    const time = node.children ? '' : this.c.dim(` ${o.durationMs.toFixed(1)} ms`);
+    const time = node.children || node.skip !== undefined ? '' : this.c.dim(` ${o.durationMs.toFixed(1)} ms`);
     const why = o.reason ? this.c.dim(` (${o.reason})`) : '';
     const lines = [`${pad}${this.paint(o.status, MARK[o.status].padEnd(7))} ${node.name}${time}${why}`];
     for (const d of o.diagnostics) lines.push(`${pad}        ${this.c.red(d)}`);

@@ -5,6 +5,7 @@
 import { CheckFailure, SkipCase } from '../tests/check.js';
 import { count, emptyTotals, groupStatus, type Outcome, type Status, type Totals } from './outcome.js';
 import type { PlanNode } from './plan.js';
+import { kvmResources, leakDiagnostics } from './leaks.js';
 import { xfailReason, type XfailRule } from './xfail.js';
 
 export interface Reporter {
@@ -22,6 +23,8 @@ export interface RunOptions {
   xfail?: readonly XfailRule[];
   /** Checked between tests: when it returns a reason, the run stops there. */
   stopRequested?: () => string | null;
+  /** Count guest_memfd/vCPU fds and KVM mappings around each case; a case that leaves one fails. */
+  checkLeaks?: boolean;
 }
 
 export interface RunSummary {
@@ -50,10 +53,17 @@ export async function runPlan(nodes: readonly PlanNode[], reporter: Reporter, op
   const runCase = async (n: PlanNode): Promise<Outcome> => {
     const t0 = performance.now();
     let res: ReturnType<typeof errorDiagnostics> = { raw: 'pass', diagnostics: [] };
+    const before = opts.checkLeaks ? kvmResources() : null;
     try {
       await n.run!();
     } catch (e) {
       res = errorDiagnostics(e);
+    }
+    if (before) {
+      const leaks = leakDiagnostics(before, kvmResources());
+      if (leaks.length > 0 && res.raw !== 'skip') {
+        res = { raw: res.raw === 'pass' ? 'fail' : res.raw, reason: res.reason, diagnostics: [...res.diagnostics, ...leaks] };
+      }
     }
     const expected = xfailReason(rules, n.id);
     const status = applyXfail(res.raw, expected);
@@ -88,6 +98,9 @@ export async function runPlan(nodes: readonly PlanNode[], reporter: Reporter, op
       outcome = await runCase(n);
       count(totals, outcome.status);
     }
+    // Let the event loop turn (signals, child exits) between tests: cases are mostly
+    // synchronous FFI calls and would otherwise keep it from running until the end.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const stop = opts.stopRequested?.() ?? null;
     if (stop !== null && n.run) {
       bailedOut = stop;

@@ -24,7 +24,7 @@ export function parseXfail(text: string, file: string): XfailRule[] {
     if (!/^[a-z0-9_.*?[\]!-]+$/.test(glob)) {
       throw new XfailFileError(`${file}:${i + 1}: '${glob}' is not a test-id glob ([a-z0-9_.-] and * ? [...])`);
     }
-    rules.push({ glob, re: globToRegExp(glob), reason: m[2]!.replace(/#/g, '').trim() });
+    rules.push({ glob, re: globToRegExp(glob), reason: m[2]!.replace(/#/g, '').replace(/\s+/g, ' ').trim() });
   });
   return rules;
 }

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Bundles an entry point into ONE file for running inside a `gmemtest boot`
+// guest, where every extra file read over 9p under TCG costs ~80x what it
+// costs on the host. Development/build helper (esbuild is a devDependency).
+//
+//   node scripts/bundle.mjs [--entry dist/cli/main.js] [--outfile dist/bundle/gmemtest.mjs]
+//                           [--format esm|cjs] [--absolute-externals] [--minify]
+//
+// Native/FFI packages stay external (ffi-rs loads a .node binary that can't be
+// bundled). They resolve the normal way, by walking up from the bundle's
+// directory to a node_modules, so a bundle inside the project tree finds the
+// project's node_modules, which the guest sees read-only through the 9p root.
+// A bundle written elsewhere (a temp dir) needs --absolute-externals: the
+// import is rewritten to the absolute path of the package's entry file as
+// resolved from the project root. (NODE_PATH is no help: ESM ignores it.)
+//
+// The default output sits at the same depth as dist/cli/*.js, because code
+// that finds files relative to import.meta.url (src/cli/version.ts reads
+// ../../package.json) sees the bundle's URL, not its source file's.
+//
+// Also usable as a module: import { bundle } from './scripts/bundle.mjs'.
+import { build } from 'esbuild';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const EXTERNALS = ['ffi-rs'];
+
+/**
+ * @param {{entry: string, outfile: string, format?: 'esm'|'cjs', absoluteExternals?: boolean,
+ *          minify?: boolean, externals?: string[]}} opts
+ * @returns {Promise<{outfile: string, bytes: number, ms: number}>}
+ */
+export async function bundle(opts) {
+  const format = opts.format ?? 'esm';
+  const externals = opts.externals ?? EXTERNALS;
+  const requireFromRoot = createRequire(resolve(PROJECT_ROOT, 'package.json'));
+  const plugins = [];
+  if (opts.absoluteExternals) {
+    const filter = new RegExp(`^(${externals.map((e) => e.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(/.*)?$`);
+    plugins.push({
+      name: 'absolute-externals',
+      setup(b) {
+        b.onResolve({ filter }, (args) => ({ path: requireFromRoot.resolve(args.path), external: true }));
+      },
+    });
+  }
+  const t0 = performance.now();
+  const result = await build({
+    entryPoints: [resolve(opts.entry)],
+    outfile: resolve(opts.outfile),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format,
+    external: opts.absoluteExternals ? [] : externals,
+    plugins,
+    minify: opts.minify ?? false,
+    sourcemap: false,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+    // CommonJS dependencies bundled into an ES module still call require()
+    // for Node built-ins; give them a real one.
+    banner:
+      format === 'esm'
+        ? { js: "import { createRequire as __gmemtestCreateRequire } from 'node:module';\nconst require = __gmemtestCreateRequire(import.meta.url);" }
+        : undefined,
+  });
+  const out = Object.entries(result.metafile.outputs)[0];
+  return { outfile: resolve(opts.outfile), bytes: out ? out[1].bytes : 0, ms: performance.now() - t0 };
+}
+
+function parseArgs(argv) {
+  const o = { entry: 'dist/cli/main.js', outfile: 'dist/bundle/gmemtest.mjs', format: 'esm', absoluteExternals: false, minify: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--entry') o.entry = val();
+    else if (a === '--outfile') o.outfile = val();
+    else if (a === '--format') {
+      o.format = val();
+      if (o.format !== 'esm' && o.format !== 'cjs') throw new Error('--format is esm or cjs');
+    } else if (a === '--absolute-externals') o.absoluteExternals = true;
+    else if (a === '--minify') o.minify = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const r = await bundle(parseArgs(process.argv.slice(2)));
+    console.log(`${r.outfile}: ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
+  } catch (e) {
+    console.error(`bundle: ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * bootAndRun: boot a kernel under QEMU with a generated initramfs, run one
+ * command inside `chroot /host` (the host root over read-only 9p) and bring
+ * its stdout and exit code back.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { buildInitramfs, HOST_ROOT_TAG, MARK, OUT_EXIT, OUT_STDOUT, OUT_TAG } from './initramfs.js';
+import { MissingModuleError } from './modules.js';
+import { parseMemorySize, runQemu, type Accel, type QemuResult } from './qemu.js';
+
+export interface BootAndRunOptions {
+  /** Path of the kernel image (bzImage / vmlinuz). */
+  kernel: string;
+  /**
+   * The kernel's modules dir, the one holding modules.dep (lib/modules/<release>).
+   * Default: looked up from the release in the kernel image's header, next
+   * to the image (sid's usr/lib/modules/<release>/vmlinuz), in an unpacked
+   * package tree around it, then in /lib/modules/<release>.
+   */
+  modules?: string;
+  /** NUMA nodes (default 1). */
+  numa?: number;
+  /** vCPUs (default 2). */
+  cpus?: number;
+  /** Guest memory, "2G"/"1536M" or MiB as a number (default 2G). */
+  memory?: string | number;
+  /** Hard limit for the whole QEMU run, seconds (default 300). */
+  timeoutSec?: number;
+  /** argv to run inside the chroot; its stdout is captured, its stderr goes to the console. */
+  command: readonly string[];
+  /** Extra environment for the command. */
+  env?: Readonly<Record<string, string>>;
+  /** Working directory inside the chroot (default "/"). */
+  cwd?: string;
+  /**
+   * Default "tcg". "kvm" is tried as asked: on a host whose KVM can't run the
+   * stock kernel's decompressor it ends as 'kvm-internal-error' (QEMU killed at
+   * once) or 'qemu-error' (QEMU aborted, e.g. on an MSR the host rejects).
+   */
+  accel?: Accel;
+  /** QEMU -cpu model (default: "max" under TCG, "host" under KVM). */
+  cpuModel?: string;
+  /** 9p cache mode of the host root (default "loose"; see InitramfsOptions.hostRootCache). */
+  hostRootCache?: 'loose' | 'none';
+  /** Module names to load instead of the default 9p + kvm sets. */
+  loadModules?: readonly string[];
+  /** Console lines kept for diagnostics (default 60). */
+  tailLines?: number;
+  /** Live console lines (for --verbose style output). */
+  onConsoleLine?: (line: string, msSinceStart: number) => void;
+  /** Keep the temporary work dir (initramfs, results share) and report it. */
+  keepWorkDir?: boolean;
+}
+
+/** Host-side milliseconds, counted from QEMU's start, at which /init reached each stage. */
+export interface BootTimings {
+  /** Building the initramfs (module resolution, decompression, cpio). */
+  prepMs: number;
+  /** QEMU start to /init running (kernel boot). */
+  initMs?: number;
+  /** QEMU start to all modules loaded. */
+  modulesMs?: number;
+  /** QEMU start to the command being started (9p mounted). */
+  commandStartMs?: number;
+  /** QEMU start to the command's end. */
+  commandEndMs?: number;
+  /** The command's own run time as the guest saw it (guest uptime difference). */
+  commandGuestMs?: number;
+  /** QEMU start to QEMU's exit. */
+  qemuMs: number;
+}
+
+export type BootFailureKind =
+  /** A requested module (or a dependency) is not in the kernel's modules dir: nothing was booted. */
+  | 'missing-modules'
+  /** The initramfs could not be built for another reason (busybox, decompression): nothing was booted. */
+  | 'initramfs'
+  /** QEMU could not be started or exited with an error before the guest ran /init. */
+  | 'qemu-error'
+  /** QEMU reported a KVM internal error (it hangs afterwards; it was killed). */
+  | 'kvm-internal-error'
+  /** The kernel panicked before or while running the command. */
+  | 'kernel-panic'
+  /** The kernel could not run /init. */
+  | 'no-init'
+  /** insmod of a module failed in the guest. */
+  | 'module-load'
+  /** Mounting the host root (or another /init step) failed in the guest. */
+  | 'init-error'
+  /** The run hit timeoutSec; QEMU was killed. */
+  | 'timeout'
+  /** QEMU ended without the command's exit code and without a known cause. */
+  | 'no-result';
+
+interface BootCommon {
+  /** uname -r as /init printed it (or as read from the kernel header). */
+  release?: string;
+  accel: Accel;
+  timings: BootTimings;
+  /** The last console lines (kernel messages, /init marks, the command's stderr). */
+  consoleTail: string[];
+  /** QEMU's argv and stderr, for diagnostics. */
+  qemuArgv: string[];
+  qemuStderr: string;
+  initramfsBytes: number;
+  /** Modules loaded in the guest, in order. */
+  modulesLoaded: string[];
+  /** Set when keepWorkDir was asked. */
+  workDir?: string;
+}
+
+export interface BootCompleted extends BootCommon {
+  ok: true;
+  /** The command's exit code (127: not found; 125: cwd missing). */
+  exitCode: number;
+  /** The command's stdout, byte-exact via the results share (or from the console if that share failed). */
+  stdout: string;
+  /** Set when the stdout came over the console (results share not mounted). */
+  stdoutViaConsole: boolean;
+}
+
+export interface BootFailed extends BootCommon {
+  ok: false;
+  failure: BootFailureKind;
+  /** One line saying what went wrong. */
+  message: string;
+}
+
+export type BootResult = BootCompleted | BootFailed;
+
+/** Reads the release string from a bzImage's setup header ("7.2.13+deb14-amd64"), if it has one. */
+export function readKernelRelease(kernelPath: string): string | undefined {
+  const img = readFileSync(kernelPath);
+  if (img.length < 0x210 || img.toString('latin1', 0x202, 0x206) !== 'HdrS') return undefined;
+  const off = img.readUInt16LE(0x20e);
+  if (off === 0) return undefined;
+  const at = off + 0x200;
+  const end = img.indexOf(0, at);
+  if (end < 0) return undefined;
+  return img.toString('latin1', at, end).split(' ')[0] || undefined;
+}
+
+/** Finds the modules dir for a kernel image (see BootAndRunOptions.modules). */
+export function findModulesDir(kernelPath: string, release: string | undefined): string | undefined {
+  const dir = dirname(resolve(kernelPath));
+  const candidates = [dir];
+  if (release) {
+    // .../root/boot/vmlinuz-<rel> in an unpacked package
+    for (const up of [join(dir, '..'), join(dir, '..', '..')]) {
+      candidates.push(join(up, 'usr/lib/modules', release), join(up, 'lib/modules', release));
+    }
+    candidates.push(join('/lib/modules', release));
+  }
+  return candidates.find((c) => existsSync(join(c, 'modules.dep')));
+}
+
+interface Marks {
+  stages: Map<string, { hostMs: number; guestS: number }>;
+  release?: string;
+  errors: string[];
+  notes: string[];
+  exit?: number;
+  outLines: string[];
+}
+
+function parseMark(line: string, ms: number, marks: Marks): void {
+  const i = line.indexOf(MARK + ' ');
+  if (i < 0) return;
+  const rest = line.slice(i + MARK.length + 1);
+  const sp = rest.indexOf(' ');
+  const key = sp < 0 ? rest : rest.slice(0, sp);
+  const value = sp < 0 ? '' : rest.slice(sp + 1);
+  switch (key) {
+    case 't': {
+      const [stage, up] = value.split(' ');
+      if (stage) marks.stages.set(stage, { hostMs: ms, guestS: Number(up) });
+      break;
+    }
+    case 'release':
+      marks.release = value.trim();
+      break;
+    case 'error':
+      marks.errors.push(value);
+      break;
+    case 'note':
+      marks.notes.push(value);
+      break;
+    case 'exit':
+      marks.exit = Number(value);
+      break;
+    case 'out':
+      marks.outLines.push(value);
+      break;
+  }
+}
+
+function classify(q: QemuResult, marks: Marks): { failure: BootFailureKind; message: string } {
+  const consoleText = q.console;
+  if (q.kvmInternalError) {
+    const first = q.stderr.split('\n').find((l) => /KVM internal error/.test(l)) ?? 'KVM internal error';
+    return { failure: 'kvm-internal-error', message: `${first.trim()} (accel kvm); QEMU killed` };
+  }
+  const err = marks.errors[0];
+  if (err !== undefined) {
+    if (err.startsWith('insmod ')) return { failure: 'module-load', message: `guest ${err} failed` };
+    return { failure: 'init-error', message: `guest /init: ${err} failed` };
+  }
+  const panic = /Kernel panic - not syncing:.*$/m.exec(consoleText);
+  if (panic) {
+    const noInit = /No working init found|Failed to execute \/init|Unable to mount root fs/.test(consoleText);
+    return { failure: noInit ? 'no-init' : 'kernel-panic', message: panic[0].trim() };
+  }
+  if (q.timedOut) {
+    const where = marks.stages.has('command-start')
+      ? 'the command did not finish'
+      : marks.stages.has('init')
+        ? '/init did not reach the command'
+        : 'the kernel did not reach /init';
+    return { failure: 'timeout', message: `${q.stoppedBecause ?? 'timeout'}: ${where}; QEMU killed` };
+  }
+  if (q.stoppedBecause) return { failure: 'no-result', message: `QEMU stopped: ${q.stoppedBecause}` };
+  if (q.exitCode !== 0 && !marks.stages.has('init')) {
+    const firstErr = q.stderr.trim().split('\n').slice(-3).join(' | ');
+    return { failure: 'qemu-error', message: `QEMU exited with ${q.exitCode ?? q.signal}${firstErr ? `: ${firstErr}` : ''}` };
+  }
+  return {
+    failure: 'no-result',
+    message: `QEMU exited (${q.exitCode ?? q.signal}) without the command's exit code${marks.stages.has('init') ? '' : '; /init never ran'}`,
+  };
+}
+
+/**
+ * Boots `kernel` under qemu-system-x86_64 and runs `command` inside the
+ * guest, chrooted into the host root (shared read-only over 9p, host /tmp
+ * included, with the guest's /dev, /proc, /sys bound in, a guest tmpfs on
+ * /run and TMPDIR=/run/tmp).
+ *
+ * The guest: a generated initramfs with /bin/busybox (busybox-static) and the
+ * kernel's own 9p and kvm modules (NINEP_MODULES, KVM_MODULES and their
+ * modules.dep dependencies, decompressed on the host) loaded in dependency
+ * order, so /dev/kvm exists in the guest when the CPU model emulates SVM
+ * (TCG `-cpu max`). The command's stdout is written to a writable 9p share of
+ * a host temp dir (GMEMTEST_OUT_DIR=/run/gmemtest-out inside the guest, where
+ * the command may also leave files); if that share can't be mounted it comes
+ * back over the serial console. Its stderr goes to the console.
+ *
+ * Resolves to a BootResult:
+ * - `{ok: true, exitCode, stdout, ...}` when the command ran (whatever its exit code);
+ * - `{ok: false, failure, message, consoleTail, ...}` for every boot problem:
+ *   missing modules or an unbuildable initramfs (nothing booted), QEMU that
+ *   won't start, a KVM internal error, a kernel panic, no /init, an insmod or
+ *   mount failure in the guest, a run past timeoutSec (QEMU is always killed:
+ *   SIGTERM, then SIGKILL), or a guest that ended without an exit code.
+ * Both carry the accelerator used, timings and the last console lines.
+ *
+ * Rejects only for invalid options (empty command, bad memory size, NUMA
+ * nodes without enough memory), never because of the guest.
+ */
+export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
+  if (opts.command.length === 0) throw new Error('bootAndRun: empty command');
+  const accel: Accel = opts.accel ?? 'tcg';
+  const memoryMiB = parseMemorySize(opts.memory ?? '2G');
+  const cpus = opts.cpus ?? 2;
+  const numa = opts.numa ?? 1;
+  if (!Number.isInteger(cpus) || cpus < 1) throw new Error(`bootAndRun: bad cpus ${cpus}`);
+  if (!Number.isInteger(numa) || numa < 1) throw new Error(`bootAndRun: bad numa ${numa}`);
+  const timeoutSec = opts.timeoutSec ?? 300;
+
+  const prepStart = performance.now();
+  const base = {
+    accel,
+    consoleTail: [] as string[],
+    qemuArgv: [] as string[],
+    qemuStderr: '',
+    initramfsBytes: 0,
+    modulesLoaded: [] as string[],
+  };
+  const early = (failure: BootFailureKind, message: string, release?: string): BootFailed => ({
+    ok: false,
+    failure,
+    message,
+    release,
+    ...base,
+    timings: { prepMs: performance.now() - prepStart, qemuMs: 0 },
+  });
+
+  if (!existsSync(opts.kernel)) return early('qemu-error', `kernel image ${opts.kernel} does not exist`);
+  const headerRelease = readKernelRelease(opts.kernel);
+  const modulesDir = opts.modules ?? findModulesDir(opts.kernel, headerRelease);
+  if (!modulesDir) {
+    return early('missing-modules', `no modules dir (with modules.dep) found for ${opts.kernel} (release ${headerRelease ?? 'unknown'}); pass modules`, headerRelease);
+  }
+
+  const workDir = mkdtempSync(join(tmpdir(), 'gmemtest-boot-'));
+  try {
+    let initramfs;
+    try {
+      initramfs = buildInitramfs({
+        modulesDir,
+        command: opts.command,
+        modules: opts.loadModules,
+        env: opts.env,
+        cwd: opts.cwd,
+        hostRootCache: opts.hostRootCache,
+      });
+    } catch (e) {
+      const kind: BootFailureKind = e instanceof MissingModuleError ? 'missing-modules' : 'initramfs';
+      return early(kind, (e as Error).message, headerRelease);
+    }
+    const initrdPath = join(workDir, 'initramfs.cpio');
+    writeFileSync(initrdPath, initramfs.data);
+    const outDir = join(workDir, 'out');
+    mkdirSync(outDir);
+    const prepMs = performance.now() - prepStart;
+    base.initramfsBytes = initramfs.data.length;
+    base.modulesLoaded = initramfs.modules.load.map((m) => m.name);
+
+    const marks: Marks = { stages: new Map(), errors: [], notes: [], outLines: [] };
+    let q: QemuResult;
+    try {
+      q = await runQemu({
+        kernel: opts.kernel,
+        initrd: initrdPath,
+        accel,
+        cpuModel: opts.cpuModel,
+        cpus,
+        memoryMiB,
+        numaNodes: numa,
+        timeoutMs: timeoutSec * 1000,
+        tailLines: opts.tailLines,
+        shares: [
+          { path: '/', tag: HOST_ROOT_TAG, readonly: true },
+          { path: outDir, tag: OUT_TAG, readonly: false },
+        ],
+        onConsoleLine: (line, ms) => {
+          parseMark(line, ms, marks);
+          opts.onConsoleLine?.(line, ms);
+        },
+      });
+    } catch (e) {
+      return early('qemu-error', (e as Error).message, headerRelease);
+    }
+
+    const stage = (s: string): number | undefined => marks.stages.get(s)?.hostMs;
+    const cs = marks.stages.get('command-start');
+    const ce = marks.stages.get('command-end');
+    const timings: BootTimings = {
+      prepMs,
+      initMs: stage('init'),
+      modulesMs: stage('modules'),
+      commandStartMs: stage('command-start'),
+      commandEndMs: stage('command-end'),
+      commandGuestMs: cs && ce ? Math.round((ce.guestS - cs.guestS) * 1000) : undefined,
+      qemuMs: q.wallMs,
+    };
+    const common: BootCommon = {
+      ...base,
+      release: marks.release ?? headerRelease,
+      accel: q.accel,
+      timings,
+      consoleTail: q.consoleTail,
+      qemuArgv: q.argv,
+      qemuStderr: q.stderr,
+      workDir: opts.keepWorkDir ? workDir : undefined,
+    };
+
+    const exitFile = join(outDir, OUT_EXIT);
+    const exitText = existsSync(exitFile) ? readFileSync(exitFile, 'utf8').trim() : '';
+    const exitCode = /^\d+$/.test(exitText) ? Number(exitText) : marks.exit;
+    if (exitCode !== undefined && Number.isInteger(exitCode)) {
+      const stdoutFile = join(outDir, OUT_STDOUT);
+      const viaShare = existsSync(stdoutFile);
+      const stdout = viaShare
+        ? readFileSync(stdoutFile, 'utf8')
+        : marks.outLines.map((l) => l + '\n').join('');
+      return { ok: true, exitCode, stdout, stdoutViaConsole: !viaShare, ...common };
+    }
+    return { ok: false, ...classify(q, marks), ...common };
+  } finally {
+    if (!opts.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+  }
+}

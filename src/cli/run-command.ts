@@ -1,6 +1,7 @@
 /** The default command: probe, plan, filter, run, report, exit code. */
 import type { ChalkInstance } from 'chalk';
 import { probeCaps } from '../kvm/caps.js';
+import { killAllChildren } from '../kvm/children.js';
 import { JsonReporter } from '../runner/report-json.js';
 import { KtapReporter } from '../runner/report-ktap.js';
 import { PrettyReporter } from '../runner/report-pretty.js';
@@ -46,6 +47,8 @@ function stopOnSignals(): { requested: () => string | null; dispose: () => void 
       process.exit(EXIT_FAIL);
     }
     reason = `interrupted by ${sig}`;
+    // Probes the current case is waiting on die now, so it ends (failed) without delay.
+    killAllChildren();
   };
   const int = on('SIGINT');
   const term = on('SIGTERM');

@@ -147,6 +147,7 @@ function caseDurations(jsonText) {
 }
 
 // --- profile ----------------------------------------------------------------------
+const INTERVAL_US = 250;
 async function profileOnce() {
   const dir = join(BUILD, 'prof');
   // The profiler's SIGPROF interrupts syscalls: on this kind of host KVM_CREATE_VM and
@@ -158,7 +159,7 @@ async function profileOnce() {
     attempts++;
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    r = await timed(NODE, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '250', GMEMTEST], { keepOut: true });
+    r = await timed(NODE, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(INTERVAL_US), GMEMTEST], { keepOut: true });
   } while (r.code !== 0 && attempts < 8);
   const eintr = attempts - 1;
   if (r.code !== 0) throw new Error(`gmemtest --cpu-prof did not pass in ${attempts} tries (last exit ${r.code})`);
@@ -168,12 +169,16 @@ async function profileOnce() {
   const parent = new Map();
   for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map();
-  const where = { module_load: 0, probe_and_plan: 0, cases: 0, reporting: 0, gc: 0, idle: 0, other: 0 };
+  const where = { descheduled: 0, module_load: 0, probe_and_plan: 0, cases: 0, reporting: 0, gc: 0, idle: 0, other: 0 };
   const short = (u) => (u ? u.replace(`file://${ROOT}/`, '').replace(/^node:/, 'node:') : '(native)');
   const total = prof.endTime - prof.startTime;
   const dt = prof.timeDeltas;
   for (let i = 0; i < prof.samples.length; i++) {
-    const us = dt[i + 1] ?? 0; // a sample's weight is the gap to the next one
+    // A sample's weight is the gap to the next one; on a loaded machine a gap far longer
+    // than the interval is time off the CPU, not time in that function.
+    const gap = dt[i + 1] ?? 0;
+    const us = Math.min(gap, 4 * INTERVAL_US);
+    where.descheduled += gap - us;
     const n = byId.get(prof.samples[i]);
     const cf = n.callFrame;
     const key = `${cf.functionName || '(anonymous)'}  ${short(cf.url)}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;

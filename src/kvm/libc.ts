@@ -49,6 +49,8 @@ ffi.open({ library: LIB, path: '' });
 
 interface Binding {
   readonly fn: LibcFunction;
+  /** Restart the call on EINTR. */
+  readonly restart: boolean;
   readonly params: {
     library: string;
     funcName: string;
@@ -59,8 +61,8 @@ interface Binding {
   };
 }
 
-function bind(fn: LibcFunction, symbol: string, retType: number, paramsType: number[]): Binding {
-  return { fn, params: { library: LIB, funcName: symbol, retType, paramsType, paramsValue: [], errno: true } };
+function bind(fn: LibcFunction, symbol: string, retType: number, paramsType: number[], restart = true): Binding {
+  return { fn, restart, params: { library: LIB, funcName: symbol, retType, paramsType, paramsValue: [], errno: true } };
 }
 
 // One argument description per function, built once and reused for every call.
@@ -68,6 +70,7 @@ const B = {
   open: bind('open', 'open', T.I32, [T.String, T.I32, T.I32]),
   close: bind('close', 'close', T.I32, [T.I32]),
   ioctl: bind('ioctl', 'ioctl', T.I32, [T.I32, T.U64, T.U64]),
+  ioctlOnce: bind('ioctl', 'ioctl', T.I32, [T.I32, T.U64, T.U64], false),
   read: bind('read', 'read', T.I64, [T.I32, T.U64, T.U64]),
   write: bind('write', 'write', T.I64, [T.I32, T.U64, T.U64]),
   pread: bind('pread', 'pread64', T.I64, [T.I32, T.U64, T.U64, T.I64]),
@@ -86,11 +89,20 @@ interface FfiErrnoResult {
   errnoCode: number;
 }
 
+const EINTR = 4;
+/** Bound on restarts of one call interrupted by signals (SIGCHLD of a probe, SIGPROF...). */
+const MAX_RESTARTS = 1000;
+
 function realCall(b: Binding, args: Arg[]): SysResult {
   b.params.paramsValue = args;
-  const r = ffi.load(b.params as Parameters<typeof ffi.load>[0]) as unknown as FfiErrnoResult;
-  const ret = r.value;
-  return { ret, errno: ret < 0 ? r.errnoCode : 0 };
+  for (let restarts = 0; ; restarts++) {
+    const r = ffi.load(b.params as Parameters<typeof ffi.load>[0]) as unknown as FfiErrnoResult;
+    const ret = r.value;
+    if (ret >= 0) return { ret, errno: 0 };
+    // A signal that arrived mid-call is not the kernel's answer: ask again, as SA_RESTART
+    // would. Only KVM_RUN (ioctlOnce) gets EINTR back, since there it means "kicked".
+    if (r.errnoCode !== EINTR || !b.restart || restarts >= MAX_RESTARTS) return { ret, errno: r.errnoCode };
+  }
 }
 
 function call(b: Binding, args: Arg[]): SysResult {
@@ -103,6 +115,8 @@ export const libc = {
   open: (path: string, flags: number, mode = 0): SysResult => call(B.open, [path, flags, mode]),
   close: (fd: number): SysResult => call(B.close, [fd]),
   ioctl: (fd: number, request: number, arg: number): SysResult => call(B.ioctl, [fd, request, arg]),
+  /** ioctl that returns EINTR instead of restarting (KVM_RUN: a signal means "exit now"). */
+  ioctlOnce: (fd: number, request: number, arg: number): SysResult => call(B.ioctlOnce, [fd, request, arg]),
   read: (fd: number, addr: number, len: number): SysResult => call(B.read, [fd, addr, len]),
   write: (fd: number, addr: number, len: number): SysResult => call(B.write, [fd, addr, len]),
   pread: (fd: number, addr: number, len: number, offset: number): SysResult =>

@@ -14,12 +14,15 @@
 // import is rewritten to the absolute path of the package's entry file as
 // resolved from the project root. (NODE_PATH is no help: ESM ignores it.)
 //
-// The default output sits at the same depth as dist/cli/*.js, because code
-// that finds files relative to import.meta.url (src/cli/version.ts reads
-// ../../package.json) sees the bundle's URL, not its source file's.
+// The package version is baked in (define __GMEMTEST_VERSION__), so the bundle
+// does not depend on finding package.json relative to its own URL;
+// src/cli/version.ts falls back to reading package.json when not bundled.
+// `npm run build` writes the default output, dist/bundle/gmemtest.mjs, which
+// `gmemtest boot` runs inside the guest.
 //
 // Also usable as a module: import { bundle } from './scripts/bundle.mjs'.
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +49,7 @@ export async function bundle(opts) {
       },
     });
   }
+  const { version } = JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'package.json'), 'utf8'));
   const t0 = performance.now();
   const result = await build({
     entryPoints: [resolve(opts.entry)],
@@ -60,6 +64,7 @@ export async function bundle(opts) {
     sourcemap: false,
     legalComments: 'none',
     metafile: true,
+    define: { __GMEMTEST_VERSION__: JSON.stringify(version) },
     logLevel: 'warning',
     // CommonJS dependencies bundled into an ES module still call require()
     // for Node built-ins; give them a real one.

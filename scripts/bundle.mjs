@@ -6,6 +6,10 @@
 //   node scripts/bundle.mjs [--entry dist/cli/main.js] [--outfile dist/bundle/gmemtest.mjs]
 //                           [--format esm|cjs] [--absolute-externals] [--minify]
 //
+// Without --entry/--outfile it writes the product's two bundles (DEFAULT_BUNDLES):
+// the CLI and, beside it, the fault probe's child process, which the bundled
+// CLI spawns (src/kvm/fault-probe.ts finds it next to itself).
+//
 // Native/FFI packages stay external (ffi-rs loads a .node binary that can't be
 // bundled). They resolve the normal way, by walking up from the bundle's
 // directory to a node_modules, so a bundle inside the project tree finds the
@@ -29,6 +33,10 @@ import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const EXTERNALS = ['ffi-rs'];
+export const DEFAULT_BUNDLES = [
+  { entry: 'dist/cli/main.js', outfile: 'dist/bundle/gmemtest.mjs' },
+  { entry: 'dist/kvm/fault-probe-child.js', outfile: 'dist/bundle/fault-probe-child.mjs' },
+];
 
 /**
  * @param {{entry: string, outfile: string, format?: 'esm'|'cjs', absoluteExternals?: boolean,
@@ -78,7 +86,7 @@ export async function bundle(opts) {
 }
 
 function parseArgs(argv) {
-  const o = { entry: 'dist/cli/main.js', outfile: 'dist/bundle/gmemtest.mjs', format: 'esm', absoluteExternals: false, minify: false };
+  const o = { entry: undefined, outfile: undefined, format: 'esm', absoluteExternals: false, minify: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -100,8 +108,14 @@ function parseArgs(argv) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    const r = await bundle(parseArgs(process.argv.slice(2)));
-    console.log(`${r.outfile}: ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
+    const o = parseArgs(process.argv.slice(2));
+    const jobs = o.entry === undefined && o.outfile === undefined
+      ? DEFAULT_BUNDLES
+      : [{ entry: o.entry ?? DEFAULT_BUNDLES[0].entry, outfile: o.outfile ?? DEFAULT_BUNDLES[0].outfile }];
+    for (const j of jobs) {
+      const r = await bundle({ ...o, ...j });
+      console.log(`${r.outfile}: ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
+    }
   } catch (e) {
     console.error(`bundle: ${e instanceof Error ? e.message : e}`);
     process.exit(1);

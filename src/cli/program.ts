@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DEVICE } from '../kvm/kvm.js';
 import { parseVmType, VM_TYPES } from '../kvm/vm-types.js';
+import { bootCommand, cpusArg, memoryArg, numaArg, timeoutArg, type BootCommandOptions } from './boot-command.js';
 import { capsCommand } from './caps-command.js';
 import { chalkFor } from './colour.js';
 import { EXIT_PASS, EXIT_USAGE, UsageError } from './exit-codes.js';
@@ -57,6 +58,22 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--json', 'print JSON')
     .action((opts: { device: string; json?: boolean }) => {
       code = capsCommand(opts, io, c);
+    });
+
+  program.command('boot')
+    .description('boot a kernel under QEMU and run gmemtest inside it; the guest\'s KTAP is a subtest named for the release')
+    .usage('--kernel <vmlinuz> [options] [-- <gmemtest args>]')
+    .requiredOption('--kernel <path>', 'kernel image (bzImage/vmlinuz)')
+    .option('--modules <dir>', 'the kernel\'s modules dir, holding modules.dep (default: looked up next to the kernel)')
+    .addOption(new Option('--numa <n>', 'NUMA nodes').argParser(numaArg).default(1))
+    .addOption(new Option('--cpus <n>', 'vCPUs').argParser(cpusArg).default(2))
+    .addOption(new Option('--memory <size>', 'guest memory (e.g. 2G, 1536M)').argParser(memoryArg).default('2G'))
+    .addOption(new Option('--timeout <s>', 'kill QEMU after this many seconds').argParser(timeoutArg).default(300))
+    .addOption(new Option('--accel <accel>', 'QEMU accelerator').choices(['tcg', 'kvm']).default('tcg'))
+    .option('--verbose', 'copy the guest console to stderr')
+    .argument('[gmemtest-args...]', 'arguments for gmemtest in the guest (after --)')
+    .action(async (args: string[], opts: BootCommandOptions) => {
+      code = await bootCommand(opts, args, io, version);
     });
 
   program.commands.forEach((cmd) => cmd.exitOverride().configureOutput(program.configureOutput()));

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { trackChild } from './children.js';
 
 export interface ProbeSpec {
@@ -51,14 +52,19 @@ export function onProbeDone(fn: ProbeListener): () => void {
   return () => { listeners.delete(fn); };
 }
 
-/** The compiled child entry: the sibling .js, or dist/ when this module runs from src/. */
+/**
+ * The compiled child entry: the sibling .js, dist/ when this module runs from src/, or
+ * the child's own bundle beside the single-file bundle (dist/bundle/fault-probe-child.mjs).
+ */
 export function childEntry(): string {
   const here = fileURLToPath(import.meta.url);
   const sibling = here.replace(/\.[cm]?[jt]s$/, '').replace(/fault-probe$/, 'fault-probe-child.js');
   if (existsSync(sibling)) return sibling;
   const dist = sibling.replace(/([/\\])src([/\\]kvm[/\\])/, '$1dist$2');
   if (existsSync(dist)) return dist;
-  throw new Error(`fault probe child not found (looked for ${sibling} and ${dist}; run npm run build)`);
+  const bundled = join(dirname(here), 'fault-probe-child.mjs');
+  if (existsSync(bundled)) return bundled;
+  throw new Error(`fault probe child not found (looked for ${sibling}, ${dist} and ${bundled}; run npm run build)`);
 }
 
 function argv(spec: ProbeSpec): string[] {

@@ -7,7 +7,6 @@
  * get_mempolicy() refuses a maxnode below the number of possible node ids and writes
  * whole longs (ALIGN(maxnode - 1, 64) / 8 bytes) of the mask out.
  */
-import { readdirSync } from 'node:fs';
 import { EPERM, ENOSYS } from './errno.js';
 import { libc, type SysResult } from './libc.js';
 import { scratch } from './native.js';
@@ -86,16 +85,3 @@ export function numaAvailable(): boolean {
   return r.ret >= 0 || (r.errno !== ENOSYS && r.errno !== EPERM);
 }
 
-/** The highest N of /sys/devices/system/node/nodeN, or -1 when there is none. */
-export function maxNumaNode(sysfs = '/sys/devices/system/node'): number {
-  let max = -1;
-  try {
-    for (const d of readdirSync(sysfs)) {
-      const m = /^node(\d+)$/.exec(d);
-      if (m) max = Math.max(max, Number(m[1]));
-    }
-  } catch {
-    return -1;
-  }
-  return max;
-}

@@ -9,7 +9,7 @@ import { probeCaps } from '../../src/kvm/caps.js';
 import { liveChildren } from '../../src/kvm/children.js';
 import { onProbeDone } from '../../src/kvm/fault-probe.js';
 import { Kvm } from '../../src/kvm/kvm.js';
-import { maxNumaNode } from '../../src/kvm/numa.js';
+import { numaNodeCount } from '../../src/kvm/host.js';
 import { setInterceptor } from '../../src/kvm/libc.js';
 import { resourceSnapshot } from '../../src/kvm/resources.js';
 import { filterPlan } from '../../src/runner/plan.js';
@@ -24,7 +24,7 @@ if (!existsSync(DEV)) {
   t.pass(`skipped: no ${DEV}`);
   t.end();
 } else {
-  const multiNode = maxNumaNode() >= 1;
+  const multiNode = numaNodeCount() >= 2;
 
   interface Run { code: number | null; out: string; childPids: Set<number>; childCmds: string[] }
 

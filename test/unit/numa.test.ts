@@ -1,12 +1,12 @@
 // The NUMA syscall wrappers against this host's kernel (node 0 always exists), and the
 // multi-node gate of mbind / numa_allocation.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { hostInfo } from '../../src/kvm/host.js';
+import { hostInfo, numaNodeCount } from '../../src/kvm/host.js';
 import { Mapping } from '../../src/kvm/mapping.js';
-import { getMempolicy, maxNumaNode, mbind, numaAvailable, queryPageNodes } from '../../src/kvm/numa.js';
+import { getMempolicy, mbind, numaAvailable, queryPageNodes } from '../../src/kvm/numa.js';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, MPOL_BIND, MPOL_DEFAULT, MPOL_F_ADDR, MPOL_INTERLEAVE, PROT_READ, PROT_WRITE,
 } from '../../src/kvm/uapi.js';
@@ -49,18 +49,20 @@ t.test('move_pages query: node of a present page, -ENOENT for an absent one', as
   t.equal(q.status[1], -2, 'untouched page: -ENOENT');
 });
 
-t.test('maxNumaNode reads nodeN directories', async (t) => {
+t.test('node directories are counted from the online list', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gmemtest-nodes-'));
   t.teardown(() => rmSync(dir, { recursive: true }));
-  t.equal(maxNumaNode(dir), -1);
+  t.equal(numaNodeCount(dir), 1, 'nothing there: one node');
   for (const d of ['node0', 'node3', 'nodeX', 'possible']) mkdirSync(join(dir, d));
-  t.equal(maxNumaNode(dir), 3);
-  t.equal(maxNumaNode(join(dir, 'missing')), -1);
+  t.equal(numaNodeCount(dir), 2, 'no online file: the nodeN directories');
+  writeFileSync(join(dir, 'online'), '0-1,3\n');
+  t.equal(numaNodeCount(dir), 3, 'the online list wins');
 });
 
 t.test('one node: mbind and numa_allocation skip naming the node count', async (t) => {
   const env = hostInfo();
-  if (maxNumaNode() >= 1) {
+  t.equal(requireMultiNode({ ...env, numaNodes: 2 }), undefined, 'two nodes: no skip');
+  if (env.numaNodes >= 2) {
     t.doesNotThrow(() => requireMultiNode(env));
     return;
   }

@@ -1,0 +1,85 @@
+// Runs one case of the real plan, on the real /dev/kvm, with a perturbation installed at
+// the libc seam, and says whether the case noticed: `not ok` with a `check:` diagnostic.
+import { probeCaps, type Caps } from '../../src/kvm/caps.js';
+import { Kvm } from '../../src/kvm/kvm.js';
+import { setInterceptor, type Interceptor } from '../../src/kvm/libc.js';
+import type { Outcome } from '../../src/runner/outcome.js';
+import { filterPlan, type PlanNode } from '../../src/runner/plan.js';
+import { runPlan, type Reporter } from '../../src/runner/run.js';
+import { buildPlan } from '../../src/tests/matrix.js';
+import type { Perturbation } from './catalogue.js';
+import { numaModel } from './numa-model.js';
+
+export interface Row {
+  readonly case: string;
+  readonly id: string;
+  readonly what: string;
+  readonly killed: boolean;
+  /** The check that failed, or what happened instead. */
+  readonly by: string;
+}
+
+function compose(outer: Interceptor | null, inner: Interceptor | null): Interceptor | null {
+  if (!outer) return inner;
+  if (!inner) return outer;
+  return (c, real) => outer(c, () => inner(c, real));
+}
+
+export class Harness implements Disposable {
+  readonly kvm: Kvm;
+  readonly caps: Caps;
+
+  constructor(device = '/dev/kvm') {
+    this.kvm = Kvm.open(device);
+    this.caps = probeCaps(this.kvm);
+  }
+
+  /** Runs test `id` with `interceptor` (and the two-node model when `numa`); its outcome. */
+  async run(id: string, interceptor: Interceptor | null, numa = false): Promise<Outcome> {
+    const caps = numa ? { ...this.caps, numaNodes: Math.max(2, this.caps.numaNodes) } : this.caps;
+    const plan = filterPlan(buildPlan(this.kvm, caps, { mode: 'all', vmTypes: [0] }), [id]);
+    if (plan.length === 0) throw new Error(`no test ${id} on this host`);
+    let outcome: Outcome | undefined;
+    const reporter: Reporter = {
+      begin() {}, enterGroup() {}, end() {},
+      result(n: PlanNode, _d: number, _i: number, o: Outcome) { if (n.id === id) outcome = o; },
+    };
+    const useModel = numa && this.caps.numaNodes < 2;
+    setInterceptor(compose(interceptor, useModel ? numaModel(this.caps.pageSize) : null));
+    try {
+      await runPlan(plan, reporter);
+    } finally {
+      setInterceptor(null);
+    }
+    if (!outcome) throw new Error(`test ${id} did not report`);
+    return outcome;
+  }
+
+  async row(pt: Perturbation): Promise<Row> {
+    const o = await this.run(pt.id, pt.make(), pt.numa ?? false);
+    const check = o.diagnostics.find((d) => d.startsWith('check: '));
+    const killed = o.raw === 'fail' && check !== undefined;
+    const by = check ? check.slice('check: '.length) : `${o.raw}${o.reason ? `: ${o.reason}` : ''}`;
+    return { case: pt.case, id: pt.id, what: pt.what, killed, by };
+  }
+
+  [Symbol.dispose](): void {
+    this.kvm.close();
+  }
+}
+
+export function table(rows: readonly Row[], baseline: ReadonlyMap<string, Outcome>): string {
+  const lines: string[] = [];
+  const w = Math.max(...rows.map((r) => r.case.length), 4);
+  const ww = Math.max(...rows.map((r) => r.what.length), 12);
+  lines.push(`${'case'.padEnd(w)}  ${'perturbation'.padEnd(ww)}  killed  by check`);
+  for (const r of rows) lines.push(`${r.case.padEnd(w)}  ${r.what.padEnd(ww)}  ${(r.killed ? 'yes' : 'NO').padEnd(6)}  ${r.by}`);
+  const cases = [...new Set(rows.map((r) => r.case))];
+  const killedCases = cases.filter((c) => rows.some((r) => r.case === c && r.killed));
+  const killed = rows.filter((r) => r.killed).length;
+  lines.push('');
+  for (const [id, o] of baseline) if (o.raw !== 'pass') lines.push(`baseline NOT passing: ${id}: ${o.raw} ${o.diagnostics.join(' / ')}`);
+  lines.push(`mutation: ${cases.length} cases, ${rows.length} perturbations, ${killed} killed, ` +
+    `${rows.length - killed} survived; cases with a killing perturbation: ${killedCases.length}/${cases.length}`);
+  return lines.join('\n');
+}

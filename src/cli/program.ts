@@ -43,6 +43,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--xfail <file>', 'known failures: lines of "<test-id glob> <reason>"')
     .option('--list', 'print the ids of the tests that would run, and exit')
     .exitOverride()
+    // The run's options belong before a subcommand: `boot --format json` is an error, not a silent no-op.
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => io.out(s),
       writeErr: (s) => io.err(s),

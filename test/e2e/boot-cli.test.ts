@@ -31,6 +31,7 @@ t.test('usage errors: exit 2, one clear stderr line, nothing on stdout', async (
     [['boot', '--kernel', FILE, '--accel', 'hvf'], /--accel <accel>.*invalid/],
     [['boot', '--kernel', FILE, '--', '--format', 'json'], /--format json cannot be given after --/],
     [['boot', '--kernel', FILE, '--', '--list'], /--list cannot be given after --/],
+    [['boot', '--kernel', FILE, '--format', 'json'], /unknown option '--format'/],
     [['boot', '--kernel', FILE, '--', 'caps'], /'caps' cannot be given after --/],
   ];
   for (const [args, err] of cases) {

@@ -5,6 +5,8 @@
  */
 
 export type ChildMessage<R> =
+  /** The job arrived: the job's time starts now. */
+  | { readonly type: 'started' }
   | { readonly type: 'phase'; readonly phase: string }
   | { readonly type: 'result'; readonly value: R };
 
@@ -17,6 +19,7 @@ export function announcePhase(phase: string): void {
 export function serveJob<J, R>(handle: (job: J) => R | Promise<R>): void {
   if (!process.send) throw new Error('serveJob: not started as an IPC child (use runInChild)');
   process.once('message', (job: J) => {
+    process.send!({ type: 'started' } satisfies ChildMessage<never>);
     void (async () => {
       const value = await handle(job);
       process.send!({ type: 'result', value } satisfies ChildMessage<R>, () => {

@@ -43,11 +43,19 @@ export function liveChildren(): number {
 /** Keeps the last `max` characters of a child's stderr. */
 const STDERR_KEEP = 4000;
 
+/** How long a child may take to load its modules and take the job. */
+export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
+
 /**
  * Forks `entry` (a module URL), sends it `job`, and resolves with its result, or with
- * 'timeout' once `timeoutMs` have passed (the child is then SIGKILLed and reaped first).
+ * 'timeout' (the child SIGKILLed and reaped first) once the job has run `timeoutMs`, or
+ * the child has not taken the job within `startupTimeoutMs`. Start-up is timed apart
+ * because it depends on the loader (a TypeScript loader takes seconds), the job not.
+ * `ms` in the outcome counts from when the child took the job (from the fork when it
+ * never did).
  */
-export function runInChild<R>(entry: URL, job: Serializable, timeoutMs: number): Promise<ChildOutcome<R>> {
+export function runInChild<R>(entry: URL, job: Serializable, timeoutMs: number,
+  startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS): Promise<ChildOutcome<R>> {
   const t0 = performance.now();
   const child = fork(fileURLToPath(entry), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
   track(child);
@@ -55,23 +63,29 @@ export function runInChild<R>(entry: URL, job: Serializable, timeoutMs: number):
   let phase: string | null = null;
   let result: { value: R } | null = null;
   let timedOut = false;
+  let jobStart: number | null = null;
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (s: string) => { stderr = (stderr + s).slice(-STDERR_KEEP); });
-  child.on('message', (m: ChildMessage<R>) => {
-    if (m.type === 'phase') phase = m.phase;
-    else if (m.type === 'result') result = { value: m.value };
-  });
-  const timer = setTimeout(() => {
+  const kill = (): void => {
     timedOut = true;
     child.kill('SIGKILL');
-  }, timeoutMs);
+  };
+  let timer = setTimeout(kill, startupTimeoutMs);
+  child.on('message', (m: ChildMessage<R>) => {
+    if (m.type === 'started') {
+      jobStart = performance.now();
+      clearTimeout(timer);
+      timer = setTimeout(kill, timeoutMs);
+    } else if (m.type === 'phase') phase = m.phase;
+    else if (m.type === 'result') result = { value: m.value };
+  });
   return new Promise((resolve) => {
     let settled = false;
     const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const ms = performance.now() - t0;
+      const ms = performance.now() - (jobStart ?? t0);
       const got = result as { value: R } | null;
       if (got !== null) resolve({ kind: 'result', value: got.value, ms });
       else if (timedOut) resolve({ kind: 'timeout', ms, phase, stderr });

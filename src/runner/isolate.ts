@@ -2,13 +2,15 @@
  * Runs one job in a child Node process, so that a call which blocks the thread (a
  * vCPU in KVM_RUN whose guest never exits) cannot hang the runner: past its timeout
  * the child is killed (SIGKILL) and the caller told so. Every child is tracked until
- * it has exited, and any still alive when this process exits is killed.
+ * it has exited (kvm/children.ts, shared with the fault probes): the signal handlers
+ * and this process's exit kill any still alive.
  *
  * The child is an entry file that calls serveJob() (isolate-child.ts). It inherits
  * this process's execArgv, so a TypeScript loader in use here is in use there.
  */
-import { fork, type ChildProcess, type Serializable } from 'node:child_process';
+import { fork, type Serializable } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { trackChild } from '../kvm/children.js';
 import type { ChildMessage } from './isolate-child.js';
 
 export type ChildOutcome<R> =
@@ -21,24 +23,8 @@ export type ChildOutcome<R> =
     readonly code: number | null; readonly signal: NodeJS.Signals | null;
   };
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
-}
-
-/** Children started here that have not exited yet. */
-export function liveChildren(): number {
-  return live.size;
-}
+/** Children started here that have not exited yet (all of gmemtest's, see kvm/children.ts). */
+export { liveChildren } from '../kvm/children.js';
 
 /** Keeps the last `max` characters of a child's stderr. */
 const STDERR_KEEP = 4000;
@@ -58,7 +44,7 @@ export function runInChild<R>(entry: URL, job: Serializable, timeoutMs: number,
   startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS): Promise<ChildOutcome<R>> {
   const t0 = performance.now();
   const child = fork(fileURLToPath(entry), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
-  track(child);
+  trackChild(child);
   let stderr = '';
   let phase: string | null = null;
   let result: { value: R } | null = null;

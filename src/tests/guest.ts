@@ -19,7 +19,7 @@ import { SZ_4G } from '../kvm/x86/layout.js';
 import type { Mapping } from '../kvm/mapping.js';
 import { announcePhase } from '../runner/isolate-child.js';
 import { runInChild } from '../runner/isolate.js';
-import { CaseTimeout, CheckFailure, expect, skip, SkipCase } from './check.js';
+import { CaseTimeout, CheckFailure, expect, expectOk, skip, SkipCase } from './check.js';
 import type { CaseEnv } from './env.js';
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
@@ -66,10 +66,10 @@ export function guestMemfdGuestBody(job: GuestJob): void {
   const size = job.pageSize;
   using gmem = vm.createGuestMemfd(size, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
   using slotMap: Mapping | null = job.slot1 === 'gmem-mmap' ? gmem.mmap(size) : null;
-  vm.setUserMemoryRegion2({
+  expectOk(vm.trySetUserMemoryRegion2({
     slot: SLOT, flags: KVM_MEM_GUEST_MEMFD, guestPhysAddr: GPA, memorySize: size,
     userspaceAddr: slotMap?.addr ?? 0, guestMemfd: gmem.fd, guestMemfdOffset: 0,
-  });
+  }), `KVM_SET_USER_MEMORY_REGION2 binds the guest_memfd at gpa ${hex(GPA)} (slot ${SLOT}, KVM_MEM_GUEST_MEMFD)`);
 
   {
     using m = gmem.mmap(size);

@@ -29,7 +29,7 @@ function table(caps: Caps, c: ChalkInstance): string {
   return `${out.join('\n')}\n`;
 }
 
-export function capsCommand(opts: { device: string; json?: boolean }, io: Io, c: ChalkInstance): number {
+export async function capsCommand(opts: { device: string; json?: boolean }, io: Io): Promise<number> {
   const dev = openDevice(opts.device);
   if (!dev.ok) {
     if (opts.json) io.out(`${JSON.stringify({ device: opts.device, available: false, reason: dev.reason }, null, 2)}\n`);
@@ -38,6 +38,7 @@ export function capsCommand(opts: { device: string; json?: boolean }, io: Io, c:
   }
   using kvm = dev.kvm;
   const caps = probeCaps(kvm);
-  io.out(opts.json ? `${JSON.stringify({ available: true, ...caps }, null, 2)}\n` : table(caps, c));
+  if (opts.json) io.out(`${JSON.stringify({ available: true, ...caps }, null, 2)}\n`);
+  else io.out(table(caps, (await import('./colour.js')).chalkFor()));
   return EXIT_PASS;
 }

@@ -4,7 +4,6 @@ import { DEFAULT_DEVICE } from '../kvm/kvm.js';
 import { parseVmType, VM_TYPES } from '../kvm/vm-types.js';
 import { bootCommand, cpusArg, memoryArg, numaArg, timeoutArg, type BootCommandOptions } from './boot-command.js';
 import { capsCommand } from './caps-command.js';
-import { chalkFor } from './colour.js';
 import { EXIT_PASS, EXIT_USAGE, UsageError } from './exit-codes.js';
 import type { Io } from './io.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
@@ -29,7 +28,6 @@ function filterArg(v: string, prev: string[]): string[] {
 /** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const version = packageVersion();
-  const c = chalkFor();
   let code = EXIT_PASS;
   const program = new Command('gmemtest')
     .description('Run the guest_memfd conformance cases of guest_memfd_test.c on this host\'s KVM; report KTAP.')
@@ -51,15 +49,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       outputError: (s, write) => write(`gmemtest: ${s.replace(/^error: /, '').trim().split('\n')[0]}\n`),
     })
     .action(async (opts: RunCommandOptions) => {
-      code = await runCommand(opts, io, c, version);
+      code = await runCommand(opts, io, version);
     });
 
   program.command('caps')
     .description('print what this host\'s KVM supports for guest_memfd')
     .addOption(new Option('--device <path>', 'KVM device to open').default(DEFAULT_DEVICE))
     .option('--json', 'print JSON')
-    .action((opts: { device: string; json?: boolean }) => {
-      code = capsCommand(opts, io, c);
+    .action(async (opts: { device: string; json?: boolean }) => {
+      code = await capsCommand(opts, io);
     });
 
   program.command('boot')

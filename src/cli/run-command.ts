@@ -1,10 +1,8 @@
 /** The default command: probe, plan, filter, run, report, exit code. */
-import type { ChalkInstance } from 'chalk';
 import { probeCaps } from '../kvm/caps.js';
 import { killAllChildren } from '../kvm/children.js';
 import { JsonReporter } from '../runner/report-json.js';
 import { KtapReporter } from '../runner/report-ktap.js';
-import { PrettyReporter } from '../runner/report-pretty.js';
 import { allIds, filterPlan, repeatPlan } from '../runner/plan.js';
 import { runPlan, type Reporter } from '../runner/run.js';
 import { loadXfail, XfailFileError, type XfailRule } from '../runner/xfail.js';
@@ -37,6 +35,12 @@ function skipAll(format: Format, reason: string, io: Io, version: string): numbe
   return EXIT_SKIP;
 }
 
+/** The pretty reporter and chalk load only when asked for: most runs are KTAP for a CI. */
+async function prettyReporter(io: Io, header: readonly string[]): Promise<Reporter> {
+  const [{ PrettyReporter }, { chalkFor }] = await Promise.all([import('../runner/report-pretty.js'), import('./colour.js')]);
+  return new PrettyReporter(io.out, chalkFor(), header);
+}
+
 /** Installs SIGINT/SIGTERM handlers that ask the run to stop after the current test. */
 function stopOnSignals(): { requested: () => string | null; dispose: () => void } {
   let reason: string | null = null;
@@ -60,7 +64,7 @@ function stopOnSignals(): { requested: () => string | null; dispose: () => void 
   };
 }
 
-export async function runCommand(opts: RunCommandOptions, io: Io, c: ChalkInstance, version: string): Promise<number> {
+export async function runCommand(opts: RunCommandOptions, io: Io, version: string): Promise<number> {
   let xfail: XfailRule[] = [];
   if (opts.xfail !== undefined) {
     try {
@@ -85,7 +89,7 @@ export async function runCommand(opts: RunCommandOptions, io: Io, c: ChalkInstan
   const header = headerLines(version, caps, opts.matrix);
   const reporter: Reporter =
     opts.format === 'json' ? new JsonReporter(io.out, version, caps)
-      : opts.format === 'pretty' ? new PrettyReporter(io.out, c, header)
+      : opts.format === 'pretty' ? await prettyReporter(io, header)
         : new KtapReporter(io.out, header);
   const stop = stopOnSignals();
   try {

@@ -8,12 +8,11 @@
  * A single seam, {@link setInterceptor}, lets the project's own tests change what a
  * call returns (fault injection). Nothing in the CLI reaches it.
  */
-import { createRequire } from 'node:module';
 import type { JsExternal } from 'ffi-rs';
 import { errnoName } from './errno.js';
+import { loadFfi } from './ffi.js';
 
-const require = createRequire(import.meta.url);
-const ffi = require('ffi-rs') as typeof import('ffi-rs');
+const { ffi } = loadFfi();
 const T = ffi.DataType;
 
 export interface SysResult {
@@ -57,12 +56,13 @@ interface Binding {
     retType: number;
     paramsType: number[];
     paramsValue: Arg[];
-    errno: true;
+    errno: boolean;
+    freeResultMemory: false;
   };
 }
 
 function bind(fn: LibcFunction, symbol: string, retType: number, paramsType: number[], restart = true): Binding {
-  return { fn, restart, params: { library: LIB, funcName: symbol, retType, paramsType, paramsValue: [], errno: true } };
+  return { fn, restart, params: { library: LIB, funcName: symbol, retType, paramsType, paramsValue: [], errno: false, freeResultMemory: false } };
 }
 
 // One argument description per function, built once and reused for every call.
@@ -93,15 +93,30 @@ const EINTR = 4;
 /** Bound on restarts of one call interrupted by signals (SIGCHLD of a probe, SIGPROF...). */
 const MAX_RESTARTS = 1000;
 
+/** errno of the JS thread, read in place: cheaper than ffi-rs's `errno: true` result objects. */
+let errnoCell: Buffer | null = null;
+
+function readErrno(): number {
+  return errnoCell === null ? 0 : errnoCell.readInt32LE(0);
+}
+
 function realCall(b: Binding, args: Arg[]): SysResult {
   b.params.paramsValue = args;
   for (let restarts = 0; ; restarts++) {
-    const r = ffi.load(b.params as Parameters<typeof ffi.load>[0]) as unknown as FfiErrnoResult;
-    const ret = r.value;
-    if (ret >= 0) return { ret, errno: 0 };
+    const ret = ffi.load(b.params as Parameters<typeof ffi.load>[0]) as unknown as number | FfiErrnoResult;
+    let value: number;
+    let errno: number;
+    if (typeof ret === 'number') {
+      value = ret;
+      errno = ret < 0 ? readErrno() : 0;
+    } else {
+      value = ret.value;
+      errno = ret.value < 0 ? ret.errnoCode : 0;
+    }
+    if (value >= 0) return { ret: value, errno: 0 };
     // A signal that arrived mid-call is not the kernel's answer: ask again, as SA_RESTART
     // would. Only KVM_RUN (ioctlOnce) gets EINTR back, since there it means "kicked".
-    if (r.errnoCode !== EINTR || !b.restart || restarts >= MAX_RESTARTS) return { ret, errno: r.errnoCode };
+    if (errno !== EINTR || !b.restart || restarts >= MAX_RESTARTS) return { ret: value, errno };
   }
 }
 
@@ -139,7 +154,7 @@ export const libc = {
 
 const memsetToExternal = {
   library: LIB, funcName: 'memset', retType: T.External,
-  paramsType: [T.U64, T.I32, T.U64], paramsValue: [0, 0, 0] as number[],
+  paramsType: [T.U64, T.I32, T.U64], paramsValue: [0, 0, 0] as number[], freeResultMemory: false,
 };
 
 /**
@@ -152,6 +167,24 @@ export function bufferAt(addr: number, len: number): Buffer {
   const ext = ffi.load(memsetToExternal as Parameters<typeof ffi.load>[0]) as unknown as JsExternal;
   return ffi.createExternalBuffer(ext, len);
 }
+
+/**
+ * Finds the thread's errno (__errno_location) and checks, with a call known to fail
+ * with EBADF, that ffi-rs leaves it intact until it is read. Where it does not, every
+ * binding falls back to ffi-rs's own `errno: true`.
+ */
+function setUpErrno(): void {
+  const where = ffi.load({ library: LIB, funcName: '__errno_location', retType: T.U64, paramsType: [],
+    paramsValue: [], freeResultMemory: false } as Parameters<typeof ffi.load>[0]) as unknown as number;
+  errnoCell = bufferAt(where, 4);
+  errnoCell.writeInt32LE(0, 0);
+  const r = realCall(B.close, [-1]);
+  if (r.ret !== -1 || r.errno !== 9) {
+    errnoCell = null;
+    for (const b of Object.values(B)) b.params.errno = true;
+  }
+}
+setUpErrno();
 
 /** A failed call, as an exception: for the throwing style of the fd classes. */
 export class SyscallError extends Error {

@@ -66,14 +66,20 @@ export function u64(buf: Buffer, offset: number): number {
   return Number(buf.readBigUInt64LE(offset));
 }
 export function putU64(buf: Buffer, offset: number, value: number | bigint): void {
-  buf.writeBigUInt64LE(BigInt(value), offset);
+  if (typeof value === 'number' && value >= 0 && Number.isSafeInteger(value)) {
+    // Two 32-bit stores: no BigInt on the hot path (one KVM_CREATE_GUEST_MEMFD per call).
+    buf.writeUInt32LE(value % 0x1_0000_0000, offset);
+    buf.writeUInt32LE(Math.floor(value / 0x1_0000_0000), offset + 4);
+  } else {
+    buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(value)), offset);
+  }
 }
 
 export function encodeCreateGuestMemfd(buf: Buffer, size: number | bigint, flags: number | bigint): void {
   const o = OFFSETOF.kvm_create_guest_memfd;
-  buf.fill(0, 0, SIZEOF.kvm_create_guest_memfd);
   putU64(buf, o.size, size);
   putU64(buf, o.flags, flags);
+  buf.fill(0, o.reserved, SIZEOF.kvm_create_guest_memfd);
 }
 
 export interface MemoryRegion2 {

@@ -2,7 +2,7 @@
  * Walks the plan depth first, runs each case, and tells a Reporter as it goes, so the
  * output streams. A case that throws is reported and the walk goes on.
  */
-import { CheckFailure, SkipCase } from '../tests/check.js';
+import { CaseTimeout, CheckFailure, SkipCase } from '../tests/check.js';
 import { count, emptyTotals, groupStatus, type Outcome, type Status, type Totals } from './outcome.js';
 import type { PlanNode } from './plan.js';
 import { kvmResources, leakDiagnostics } from './leaks.js';
@@ -35,6 +35,7 @@ export interface RunSummary {
 function errorDiagnostics(e: unknown): { raw: Outcome['raw']; reason?: string; diagnostics: string[] } {
   if (e instanceof SkipCase) return { raw: 'skip', reason: e.message, diagnostics: [] };
   if (e instanceof CheckFailure) return { raw: 'fail', diagnostics: [...e.diagnostics] };
+  if (e instanceof CaseTimeout) return { raw: 'timeout', reason: e.message, diagnostics: [...e.diagnostics] };
   const err = e instanceof Error ? e : new Error(String(e));
   const where = err.stack?.split('\n').slice(1, 4).map((l) => `at: ${l.trim().replace(/^at /, '')}`) ?? [];
   return { raw: 'error', reason: `${err.name}: ${err.message}`, diagnostics: [`error: ${err.name}: ${err.message}`, ...where] };

@@ -65,3 +65,14 @@ export function expectErrno(r: SysResult, errno: number, what: Label): void {
     throw new CheckFailure(text(what), [`expected: -1 (${errnoName(errno)})`, `got: ${describe(r)}`]);
   }
 }
+
+/** The case did not finish in time (its child was killed); reported `not ok ... # TIMEOUT`. */
+export class CaseTimeout extends Error {
+  readonly diagnostics: readonly string[];
+
+  constructor(reason: string, diagnostics: readonly string[] = []) {
+    super(reason);
+    this.name = 'CaseTimeout';
+    this.diagnostics = diagnostics;
+  }
+}

@@ -16,6 +16,7 @@ import { fallocate, file_read_write, file_size, invalid_punch_hole } from './fil
 import { flagSetName, flagSets, type MatrixMode } from './flag-sets.js';
 import { collapse } from './collapse.js';
 import { fault_overflow, fault_private } from './fault.js';
+import { guest_memfd_guest } from './guest.js';
 import { mmap_cow, mmap_not_supported, mmap_supported } from './mmap.js';
 import { mbind, numa_allocation } from './numa.js';
 
@@ -104,9 +105,13 @@ export interface MatrixOptions {
 export function buildPlan(kvm: Kvm, caps: Caps, opts: MatrixOptions): PlanNode[] {
   const env: CaseEnv = caps;
   const wanted = opts.vmTypes ?? caps.vmTypes.map((t) => t.type);
-  return wanted.map((type) => {
+  const vmTypes = wanted.map((type) => {
     const t = caps.vmTypes.find((v) => v.type === type);
     if (!t) return skipped('', vmTypeName(type), `VM type ${type} not in KVM_CAP_VM_TYPES (0x${caps.capVmTypes.toString(16)})`);
     return vmTypeGroup(kvm, t, env, opts.mode);
   });
+  // upstream's main(): after the per-VM-type cases, test_guest_memfd_guest (on a default
+  // VM of its own). --vm-type selects the VM-type matrix only: the guest case is not in it.
+  if (opts.vmTypes !== undefined) return vmTypes;
+  return [...vmTypes, leaf('', 'guest_memfd_guest', () => guest_memfd_guest(kvm, env))];
 }

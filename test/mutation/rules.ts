@@ -40,7 +40,7 @@ export const statField = (field: keyof typeof OFFSETOF.stat, change: (v: bigint)
   return r;
 };
 
-/** An interceptor applying `effect` to the matching calls whose 1-based rank is in `which`. */
+/** An interceptor applying `effect` to the matching calls: all of them, or the nth (1-based). */
 export function rule(match: Match, effect: Effect, which: 'all' | number = 'all'): () => Interceptor {
   return () => {
     let seen = 0;
@@ -48,6 +48,18 @@ export function rule(match: Match, effect: Effect, which: 'all' | number = 'all'
       if (!match(call)) return real();
       seen++;
       return which === 'all' || which === seen ? effect(call, real) : real();
+    };
+  };
+}
+
+/** Like rule(), for the matching calls made after a first `trigger` call (e.g. after KVM_RUN). */
+export function ruleAfter(trigger: Match, match: Match, effect: Effect): () => Interceptor {
+  return () => {
+    let armed = false;
+    return (call, real) => {
+      if (armed && match(call)) return effect(call, real);
+      if (trigger(call)) armed = true;
+      return real();
     };
   };
 }

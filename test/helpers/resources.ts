@@ -1,7 +1,7 @@
 /**
  * What this process holds, read from /proc/self: open fds and mappings, in total and
  * those of KVM (VM fds, guest_memfds and their mappings). The project's tests compare
- * two snapshots around a run to find a leak; nothing in the CLI calls this.
+ * two snapshots around a run to find a leak (the runner itself uses src/runner/leaks.ts).
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 

@@ -1,0 +1,92 @@
+/**
+ * A vCPU: its fd (KVM_CREATE_VCPU) and its shared kvm_run mapping, released together
+ * and deterministically (unmap, then close). Registers go through regs.ts; exits
+ * through exits.ts.
+ */
+import { OwnedFd } from '../fd.js';
+import { check, libc, SyscallError, type SysResult } from '../libc.js';
+import { Mapping } from '../mapping.js';
+import { scratch } from '../native.js';
+import {
+  KVM_CREATE_VCPU, KVM_GET_REGS, KVM_GET_SREGS, KVM_RUN, KVM_SET_REGS, KVM_SET_SREGS, MAP_SHARED, PROT_READ,
+  PROT_WRITE,
+} from '../uapi.js';
+import type { Vm } from '../vm.js';
+import { decodeExit, type VcpuExit } from './exits.js';
+import { decodeRegs, decodeSregs, encodeRegs, encodeSregs, type Regs, type Sregs } from './regs.js';
+
+export class Vcpu extends OwnedFd {
+  readonly id: number;
+  readonly #run: Mapping;
+
+  private constructor(fd: number, id: number, run: Mapping) {
+    super(fd, `vcpu ${id}`);
+    this.id = id;
+    this.#run = run;
+  }
+
+  /** KVM_CREATE_VCPU and the mmap of its kvm_run (vm_vcpu_add). Throws on failure. */
+  static create(vm: Vm, id = 0): Vcpu {
+    const fd = check(libc.ioctl(vm.fd, KVM_CREATE_VCPU, id), `KVM_CREATE_VCPU(${id})`);
+    try {
+      const size = vm.kvm.vcpuMmapSize();
+      const run = Mapping.map(0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      return new Vcpu(fd, id, run);
+    } catch (e) {
+      libc.close(fd);
+      throw e;
+    }
+  }
+
+  /** The kvm_run mapping, as bytes (valid until close). */
+  get runBuffer(): Buffer {
+    return this.#run.mem;
+  }
+
+  getRegs(): Regs {
+    const s = scratch();
+    check(libc.ioctl(this.fd, KVM_GET_REGS, s.addr), 'KVM_GET_REGS');
+    return decodeRegs(s.buf);
+  }
+
+  setRegs(r: Regs): void {
+    const s = scratch();
+    encodeRegs(s.buf, r);
+    check(libc.ioctl(this.fd, KVM_SET_REGS, s.addr), 'KVM_SET_REGS');
+  }
+
+  getSregs(): Sregs {
+    const s = scratch();
+    check(libc.ioctl(this.fd, KVM_GET_SREGS, s.addr), 'KVM_GET_SREGS');
+    return decodeSregs(s.buf);
+  }
+
+  setSregs(r: Sregs): void {
+    const s = scratch();
+    encodeSregs(s.buf, r);
+    check(libc.ioctl(this.fd, KVM_SET_SREGS, s.addr), 'KVM_SET_SREGS');
+  }
+
+  /** KVM_RUN, raw: blocks this thread until the guest exits to userspace. */
+  tryRun(): SysResult {
+    return libc.ioctl(this.fd, KVM_RUN, 0);
+  }
+
+  /** KVM_RUN, then the decoded exit. Throws a SyscallError when KVM_RUN itself fails. */
+  run(): VcpuExit {
+    const r = this.tryRun();
+    if (r.ret < 0) throw new SyscallError('KVM_RUN', r.errno);
+    return this.lastExit();
+  }
+
+  /** The exit kvm_run describes now (after the last KVM_RUN). */
+  lastExit(): VcpuExit {
+    return decodeExit(this.#run.mem);
+  }
+
+  /** Unmaps kvm_run, then closes the fd. Idempotent. */
+  override close(): SysResult {
+    this.#run.unmap();
+    return super.close();
+  }
+}

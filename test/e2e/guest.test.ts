@@ -1,0 +1,131 @@
+// The x86 guest builder and guest_memfd_guest on a real /dev/kvm. The builder is
+// proven on memory this host serves (slot 1 with userspace_addr = an mmap of the
+// guest_memfd), so these pass whether or not the host has the NULL-address quirk;
+// the CLI test accepts either verdict of the upstream case. Skips without /dev/kvm.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { hostInfo } from '../../src/kvm/host.js';
+import { Kvm } from '../../src/kvm/kvm.js';
+import { KVM_EXIT_HLT, KVM_EXIT_IO, KVM_X86_DEFAULT_VM } from '../../src/kvm/uapi.js';
+import { Asm } from '../../src/kvm/x86/asm.js';
+import { X86Guest } from '../../src/kvm/x86/guest.js';
+import { KtapReporter } from '../../src/runner/report-ktap.js';
+import { leaf } from '../../src/runner/plan.js';
+import { liveChildren } from '../../src/runner/isolate.js';
+import { runPlan } from '../../src/runner/run.js';
+import { CaseTimeout, CheckFailure } from '../../src/tests/check.js';
+import { guest_memfd_guest } from '../../src/tests/guest.js';
+
+const top = fileURLToPath(new URL('../..', import.meta.url));
+
+function kvmSkip(): string | false {
+  const r = Kvm.tryOpen();
+  if (!r.ok) return `/dev/kvm cannot be opened (${r.errnoName}): no KVM on this machine`;
+  r.value.close();
+  return false;
+}
+const skip = kvmSkip();
+if (skip) console.log(`# skipping the KVM tests: ${skip}`);
+const env = hostInfo();
+
+t.test('builder: a long-mode guest exits HLT and IO, registers as set', { skip }, async (t) => {
+  using kvm = Kvm.open();
+  using vm = kvm.createVm(KVM_X86_DEFAULT_VM);
+  const prog = new Asm().movR32Imm32('edx', 0x80).movR32Imm32('eax', 0x42).outDxAl().hlt().assemble();
+  using g = X86Guest.create(vm, prog);
+  const s = g.vcpu.getSregs();
+  t.equal(s.cs.l, 1, 'cs is a 64-bit code segment');
+  t.equal(s.efer & 0x500n, 0x500n, 'EFER.LME|LMA');
+  g.setArgs(0x1234, 0x5678);
+  const r = g.vcpu.getRegs();
+  t.equal(r.rdi, 0x1234n, 'arg 0 in rdi');
+  t.equal(r.rsi, 0x5678n, 'arg 1 in rsi');
+  t.equal(r.rflags & 2n, 2n, 'rflags bit 1');
+  const first = g.run();
+  t.equal(first.kind, 'exit', 'an out to port 0x80 is not a ucall');
+  if (first.kind === 'exit') {
+    t.equal(first.exit.reason, KVM_EXIT_IO);
+    t.equal(first.exit.name, 'KVM_EXIT_IO');
+    t.match(first.exit, { direction: 'out', port: 0x80, size: 1, count: 1 });
+  }
+  const second = g.run();
+  t.equal(second.kind === 'exit' ? second.exit.reason : -1, KVM_EXIT_HLT, 'then KVM_EXIT_HLT');
+});
+
+t.test('(a) guest reads 0xaa and writes 0xff through a served slot: DONE', { skip }, async (t) => {
+  using kvm = Kvm.open();
+  const t0 = performance.now();
+  await guest_memfd_guest(kvm, env, { job: { slot1: 'gmem-mmap' } });
+  t.pass(`DONE ucall, host sees 0xff (${Math.round(performance.now() - t0)} ms incl. child)`);
+});
+
+t.test('(b) a wrong byte gives the ASSERT ucall with its offset and value', { skip }, async (t) => {
+  using kvm = Kvm.open();
+  for (const [offset, value] of [[123, 0x5a], [env.pageSize - 1, 0x00]] as const) {
+    const e = await guest_memfd_guest(kvm, env, { job: { slot1: 'gmem-mmap', corrupt: { offset, value } } })
+      .then(() => null, (x: unknown) => x);
+    t.type(e, CheckFailure, `offset ${offset}: a check failure`);
+    t.match((e as CheckFailure).diagnostics.join('\n'),
+      `guest ASSERT: expected 0xaa at offset ${offset}, got 0x${value.toString(16)}`);
+  }
+});
+
+t.test('(c) a guest that never exits is killed at its timeout', { skip }, async (t) => {
+  using kvm = Kvm.open();
+  const timeoutMs = 1000;
+  const t0 = performance.now();
+  const e = await guest_memfd_guest(kvm, env, { timeoutMs, job: { program: 'spin', slot1: 'gmem-mmap' } })
+    .then(() => null, (x: unknown) => x);
+  const ms = performance.now() - t0;
+  t.type(e, CaseTimeout);
+  t.match((e as Error).message, /^vCPU child killed after \d+ ms in KVM_RUN$/, 'killed while in KVM_RUN');
+  const jobMs = Number(/after (\d+) ms/.exec((e as Error).message)?.[1]);
+  t.ok(jobMs >= timeoutMs && jobMs < timeoutMs + 1000, `killed at the timeout (${jobMs} ms into the job)`);
+  t.ok(ms < 30_000 + timeoutMs, `returned (${Math.round(ms)} ms incl. child start-up)`);
+  t.equal(liveChildren(), 0, 'no child left behind');
+
+  // In a run: reported `not ok ... # TIMEOUT`, and the next case still runs.
+  let out = '';
+  let after = false;
+  const plan = [
+    leaf('', 'spin', () => guest_memfd_guest(kvm, env, { timeoutMs: 500, job: { program: 'spin' } })),
+    leaf('', 'after', () => { after = true; }),
+  ];
+  const { totals } = await runPlan(plan, new KtapReporter((s) => { out += s; }));
+  t.match(out, /^not ok 1 spin # TIMEOUT vCPU child killed after \d+ ms in KVM_RUN$/m);
+  t.match(out, /^ok 2 after$/m);
+  t.ok(after, 'the run went on');
+  t.equal(totals.fail, 1, 'a timeout counts as a failure');
+  t.equal(liveChildren(), 0, 'no child left behind');
+});
+
+const built = existsSync(`${top}/dist/cli/main.js`);
+const cliSkip = skip || (built ? false : 'dist/ not built (npm run build)');
+
+t.test('(d) gmemtest --filter guest_memfd_guest, with and without --xfail', { skip: cliSkip }, async (t) => {
+  // As a user runs it: through `env`, so that none of tap's loaders (which it adds to
+  // NODE_OPTIONS of whatever this process spawns) reach the CLI.
+  const cli = (...args: string[]) => spawnSync('env', ['-u', 'NODE_OPTIONS', `${top}/bin/gmemtest`, ...args],
+    { encoding: 'utf8', timeout: 60_000 });
+  const plain = cli('--filter', 'guest_memfd_guest');
+  t.comment(`gmemtest exit ${plain.status}; stdout:\n${plain.stdout}stderr:\n${plain.stderr}`);
+  const passed = plain.status === 0;
+  if (passed) {
+    t.match(plain.stdout, /^ok 1 guest_memfd_guest$/m, 'passes (a kernel that serves the NULL-address slot)');
+  } else {
+    t.equal(plain.status, 1, 'exit 1');
+    t.match(plain.stdout, /^not ok 1 guest_memfd_guest$/m);
+    t.match(plain.stdout, /^# got: KVM_EXIT_[A-Z_0-9]+ at gpa 0x[0-9a-f]+/m, 'the diagnostic names the exit and the GPA');
+  }
+  const xf = cli('--filter', 'guest_memfd_guest', '--xfail', `${top}/fixtures/xfail-kvm-pvm.txt`);
+  if (passed) {
+    t.equal(xf.status, 1, 'an unexpected pass fails the run');
+    t.match(xf.stdout, /^ok 1 guest_memfd_guest # XPASS /m);
+  } else {
+    t.equal(xf.status, 0, 'exit 0');
+    t.match(xf.stdout, /^ok 1 guest_memfd_guest # XFAIL kvm_pvm /m);
+    t.match(xf.stdout, /^# Totals: pass:0 fail:0 xfail:1 xpass:0 skip:0 error:0$/m);
+  }
+});

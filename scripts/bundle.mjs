@@ -6,9 +6,10 @@
 //   node scripts/bundle.mjs [--entry dist/cli/main.js] [--outfile dist/bundle/gmemtest.mjs]
 //                           [--format esm|cjs] [--absolute-externals] [--minify]
 //
-// Without --entry/--outfile it writes the product's two bundles (DEFAULT_BUNDLES):
-// the CLI and, beside it, the fault probe's child process, which the bundled
-// CLI spawns (src/kvm/fault-probe.ts finds it next to itself).
+// Without --entry/--outfile it writes the product's bundles (DEFAULT_BUNDLES):
+// the CLI and, beside it, the child processes it starts: the fault probe's
+// (src/kvm/fault-probe.ts finds it next to itself) and guest_memfd_guest's vCPU
+// child (src/tests/guest.ts forks ./guest-child.js relative to its module).
 //
 // Native/FFI packages stay external (ffi-rs loads a .node binary that can't be
 // bundled). They resolve the normal way, by walking up from the bundle's
@@ -36,6 +37,8 @@ export const EXTERNALS = ['ffi-rs'];
 export const DEFAULT_BUNDLES = [
   { entry: 'dist/cli/main.js', outfile: 'dist/bundle/gmemtest.mjs' },
   { entry: 'dist/kvm/fault-probe-child.js', outfile: 'dist/bundle/fault-probe-child.mjs' },
+  // src/tests/guest.ts forks ./guest-child.js next to its own module: the bundle's dir.
+  { entry: 'dist/tests/guest-child.js', outfile: 'dist/bundle/guest-child.js' },
 ];
 
 /**

@@ -4,10 +4,9 @@
  * page tables, GDT, TSS, code and stack; one vCPU started in 64-bit long mode at the
  * program with its arguments in rdi, rsi, ... (vcpu_args_set).
  *
- * KVM_SET_CPUID2 is not done: KVM checks long-mode sregs only for consistency
- * (CR0.PG with EFER.LME needs CR4.PAE and EFER.LMA) and against MAXPHYADDR, which is
- * 36 bits for a vCPU without CPUID: enough for CR3 in slot 0 and GPA 4 GiB. The
- * programs here use no instruction that CPUID gates.
+ * The vCPU gets the CPUID KVM supports (KVM_SET_CPUID2), as kvm_util gives it: a
+ * stock kernel refuses EFER.LME in KVM_SET_SREGS for a vCPU whose CPUID lacks long
+ * mode (seen on 7.2 under `gmemtest boot`; this host's kvm_pvm did not check).
  */
 import { SyscallError } from '../libc.js';
 import { Mapping } from '../mapping.js';
@@ -67,6 +66,7 @@ export class X86Guest implements Disposable {
       mem.fill(0, TSS_GPA, TSS_GPA + 0x68);
 
       vcpu = Vcpu.create(vm, 0);
+      vcpu.setSupportedCpuid(vm.kvm.fd);
       vcpu.setSregs(longModeSregs(vcpu.getSregs(), pt.root, gdt, TSS_GPA));
       const regs = initialRegs();
       regs.rip = BigInt(CODE_GPA);

@@ -6,10 +6,10 @@
 import { OwnedFd } from '../fd.js';
 import { check, libc, SyscallError, type SysResult } from '../libc.js';
 import { Mapping } from '../mapping.js';
-import { scratch } from '../native.js';
+import { NativeRegion, scratch } from '../native.js';
 import {
-  KVM_CREATE_VCPU, KVM_GET_REGS, KVM_GET_SREGS, KVM_RUN, KVM_SET_REGS, KVM_SET_SREGS, MAP_SHARED, PROT_READ,
-  PROT_WRITE,
+  KVM_CREATE_VCPU, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_SUPPORTED_CPUID, KVM_RUN, KVM_SET_CPUID2, KVM_SET_REGS,
+  KVM_SET_SREGS, MAP_SHARED, PROT_READ, PROT_WRITE,
 } from '../uapi.js';
 import type { Vm } from '../vm.js';
 import { decodeExit, type VcpuExit } from './exits.js';
@@ -41,6 +41,20 @@ export class Vcpu extends OwnedFd {
   /** The kvm_run mapping, as bytes (valid until close). */
   get runBuffer(): Buffer {
     return this.#run.mem;
+  }
+
+  /**
+   * KVM_SET_CPUID2 with everything KVM_GET_SUPPORTED_CPUID offers (kvm_util's
+   * vm_vcpu_add does the same). Without it a stock kernel's KVM refuses EFER.LME
+   * in KVM_SET_SREGS (no X86_FEATURE_LM in the guest CPUID): EINVAL.
+   */
+  setSupportedCpuid(kvmFd: number): void {
+    const MAX_ENT = 256;
+    const ENTRY = 40; // struct kvm_cpuid_entry2
+    using r = new NativeRegion(8 + MAX_ENT * ENTRY);
+    r.buf.writeUInt32LE(MAX_ENT, 0);
+    check(libc.ioctl(kvmFd, KVM_GET_SUPPORTED_CPUID, r.addr), 'KVM_GET_SUPPORTED_CPUID');
+    check(libc.ioctl(this.fd, KVM_SET_CPUID2, r.addr), 'KVM_SET_CPUID2');
   }
 
   getRegs(): Regs {

@@ -15,6 +15,14 @@ import type { Vm } from '../vm.js';
 import { decodeExit, type VcpuExit } from './exits.js';
 import { decodeRegs, decodeSregs, encodeRegs, encodeSregs, type Regs, type Sregs } from './regs.js';
 
+const CPUID_MAX_ENT = 256;
+let cpuid: NativeRegion | null = null;
+/** struct kvm_cpuid2 with room for CPUID_MAX_ENT 40-byte entries; one per process, kept like scratch(). */
+function cpuidRegion(): NativeRegion {
+  cpuid ??= new NativeRegion(8 + CPUID_MAX_ENT * 40);
+  return cpuid;
+}
+
 export class Vcpu extends OwnedFd {
   readonly id: number;
   readonly #run: Mapping;
@@ -49,10 +57,9 @@ export class Vcpu extends OwnedFd {
    * in KVM_SET_SREGS (no X86_FEATURE_LM in the guest CPUID): EINVAL.
    */
   setSupportedCpuid(kvmFd: number): void {
-    const MAX_ENT = 256;
-    const ENTRY = 40; // struct kvm_cpuid_entry2
-    using r = new NativeRegion(8 + MAX_ENT * ENTRY);
-    r.buf.writeUInt32LE(MAX_ENT, 0);
+    const r = cpuidRegion();
+    r.buf.fill(0);
+    r.buf.writeUInt32LE(CPUID_MAX_ENT, 0);
     check(libc.ioctl(kvmFd, KVM_GET_SUPPORTED_CPUID, r.addr), 'KVM_GET_SUPPORTED_CPUID');
     check(libc.ioctl(this.fd, KVM_SET_CPUID2, r.addr), 'KVM_SET_CPUID2');
   }

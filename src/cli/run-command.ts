@@ -94,7 +94,10 @@ export async function runCommand(opts: RunCommandOptions, io: Io, version: strin
   const stop = stopOnSignals();
   try {
     const { totals, bailedOut } = await runPlan(plan, reporter, { xfail, stopRequested: stop.requested, checkLeaks: true });
-    if (bailedOut !== null) return EXIT_FAIL;
+    if (bailedOut !== null) {
+      killAllChildren(); // work started early for cases the run did not reach
+      return EXIT_FAIL;
+    }
     if (totals.fail + totals.error + totals.xpass > 0) return EXIT_FAIL;
     if (totals.pass + totals.xfail === 0) return EXIT_SKIP;
     return EXIT_PASS;

@@ -110,6 +110,14 @@ export async function runPlan(nodes: readonly PlanNode[], reporter: Reporter, op
     return outcome.status;
   };
 
+  const prepare = (list: readonly PlanNode[]): void => {
+    for (const n of list) {
+      if (n.skip !== undefined) continue;
+      n.prepare?.();
+      if (n.children) prepare(n.children);
+    }
+  };
+  prepare(nodes);
   reporter.begin(nodes.length);
   for (const [i, n] of nodes.entries()) {
     if (bailedOut !== null) break;

@@ -84,6 +84,11 @@ export function runInChild<R>(entry: URL, job: Serializable, timeoutMs: number,
       stderr += `\n${e.message}`;
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
+    if (child.pid === undefined || typeof child.send !== 'function') {
+      // The fork itself failed (EMFILE, EAGAIN, ENOMEM): 'error' follows, and no 'close'.
+      child.once('error', () => finish(null, null));
+      return;
+    }
     child.send(job);
   });
 }

@@ -110,8 +110,8 @@ if (!existsSync(DEV)) {
     }
     t.ok(r.childPids.size >= 4, `fault probe children were seen (${r.childPids.size})`);
     // A child seen between fork and exec still shows the parent's command line.
-    const probes = r.childCmds.filter((c) => c.includes('fault-probe-child.js'));
-    t.ok(probes.length >= 1 && r.childCmds.every((c) => c.includes('fault-probe-child.js') || c.includes(BIN) || c.includes('dist/cli/main.js') || c === ''),
+    const probes = r.childCmds.filter((c) => /fault-probe-child\.m?js/.test(c));
+    t.ok(probes.length >= 1 && r.childCmds.every((c) => /fault-probe-child\.m?js/.test(c) || c.includes(BIN) || /dist\/(cli\/main\.js|bundle\/gmemtest\.mjs)/.test(c) || c === ''),
       'every child was a fault probe', { childCmds: r.childCmds });
     const alive = [...r.childPids].filter((p) => existsSync(`/proc/${p}`) && cmdline(p).includes('fault-probe-child'));
     t.same(alive, [], 'no probe child outlives the run');
@@ -124,7 +124,7 @@ if (!existsSync(DEV)) {
     t.same(oks.filter((l) => !/flags-/.test(l)), ['ok 1 fault_private', 'ok 1 fault_overflow']);
     // Polling /proc every 5 ms can miss a probe that lives a few ms on a busy machine; the
     // in-process test below counts every probe exactly (onProbeDone).
-    t.ok(r.childCmds.some((c) => c.includes('fault-probe-child.js')), 'probe children were seen');
+    t.ok(r.childCmds.some((c) => /fault-probe-child\.m?js/.test(c)), 'probe children were seen');
     // '*fault*' also matches "default_vm", so it runs everything, these two included.
     const all = await gmemtest(['--vm-type', 'default_vm', '--filter', '*fault*', '--list']);
     t.match(all.out, /flags-mmap\.fault_private/);

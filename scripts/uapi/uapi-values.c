@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stddef.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <linux/mman.h>	/* kernel values, incl. MADV_COLLAPSE (newer than glibc 2.36) */
 #include <sys/syscall.h>
@@ -64,7 +65,8 @@ int main(void)
 	C(FALLOC_FL_KEEP_SIZE); C(FALLOC_FL_PUNCH_HOLE);
 	C(MPOL_DEFAULT); C(MPOL_PREFERRED); C(MPOL_BIND); C(MPOL_INTERLEAVE);
 	C(MPOL_F_ADDR); C(MPOL_F_NODE);
-	C(SYS_mbind); C(SYS_get_mempolicy); C(SYS_move_pages);
+	C(SYS_fstat); C(SYS_mbind); C(SYS_get_mempolicy); C(SYS_move_pages);
+	C(FIOCLEX);
 	end();
 
 	section("sizes");

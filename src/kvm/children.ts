@@ -26,11 +26,6 @@ export function liveChildren(): number {
   return live.size;
 }
 
-/** The pids of the live children (for diagnostics and tests). */
-export function liveChildPids(): number[] {
-  return [...live].map((c) => c.pid).filter((p): p is number => p !== undefined);
-}
-
 /** Sends `signal` (SIGKILL by default) to every live child; returns how many it signalled. */
 export function killAllChildren(signal: NodeJS.Signals = 'SIGKILL'): number {
   let n = 0;

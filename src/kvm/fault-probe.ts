@@ -107,7 +107,9 @@ export function runFaultProbe(fd: number, spec: ProbeSpec, opts: ProbeOptions = 
     child.once('error', (e) => finish({ status: 'spawn-error', code: null, signal: null, error: e.message }));
     // 'close' comes after the stdio pipes drained, so stdout is complete.
     child.once('close', (code, signal) => {
-      const status: ProbeStatus = timedOut ? 'timeout' : signal === 'SIGBUS' ? 'sigbus' : signal ? 'signal' : 'exited';
+      // A child that died of SIGBUS did so before we could kill it, even when the timer
+      // fired late (the thread was busy with another case): the SIGBUS is the answer.
+      const status: ProbeStatus = signal === 'SIGBUS' ? 'sigbus' : timedOut ? 'timeout' : signal ? 'signal' : 'exited';
       finish({ status, code, signal });
     });
     opts.onSpawn?.(child);

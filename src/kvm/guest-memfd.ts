@@ -7,6 +7,13 @@ import { fail, ok, type Result } from './result.js';
 import { decodeStat, type Stat } from './structs.js';
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from './uapi.js';
 
+/** The scratch page, after checking `len` bytes fit in it (a kernel could fill them all). */
+function scratchFor(len: number): ReturnType<typeof scratch> {
+  const s = scratch();
+  if (len > s.size) throw new RangeError(`${len} bytes do not fit the ${s.size}-byte scratch page`);
+  return s;
+}
+
 export class GuestMemfd extends OwnedFd {
   /** Size requested at creation. */
   readonly size: number;
@@ -19,24 +26,24 @@ export class GuestMemfd extends OwnedFd {
     this.flags = flags;
   }
 
-  /** read(2) of `len` bytes (at most a page) into scratch memory. */
+  /** read(2) of `len` bytes (at most the scratch page) into scratch memory. */
   read(len: number): SysResult {
-    return libc.read(this.fd, scratch().addr, len);
+    return libc.read(this.fd, scratchFor(len).addr, len);
   }
 
-  /** write(2) of `len` bytes (at most a page) of zeroes. */
+  /** write(2) of `len` bytes (at most the scratch page) of zeroes. */
   write(len: number): SysResult {
-    const s = scratch();
+    const s = scratchFor(len);
     s.buf.fill(0, 0, len);
     return libc.write(this.fd, s.addr, len);
   }
 
   pread(len: number, offset: number): SysResult {
-    return libc.pread(this.fd, scratch().addr, len, offset);
+    return libc.pread(this.fd, scratchFor(len).addr, len, offset);
   }
 
   pwrite(len: number, offset: number): SysResult {
-    const s = scratch();
+    const s = scratchFor(len);
     s.buf.fill(0, 0, len);
     return libc.pwrite(this.fd, s.addr, len, offset);
   }

@@ -9,8 +9,9 @@
  * call returns (fault injection). Nothing in the CLI reaches it.
  */
 import type { JsExternal } from 'ffi-rs';
-import { errnoName } from './errno.js';
+import { EBADF, EINTR, errnoName } from './errno.js';
 import { loadFfi } from './ffi.js';
+import { SYS_fstat } from './uapi.js';
 
 const { ffi } = loadFfi();
 const T = ffi.DataType;
@@ -68,14 +69,18 @@ function bind(fn: LibcFunction, symbol: string, retType: number, paramsType: num
 // One argument description per function, built once and reused for every call.
 const B = {
   open: bind('open', 'open', T.I32, [T.String, T.I32, T.I32]),
-  close: bind('close', 'close', T.I32, [T.I32]),
+  // close is never restarted: Linux releases the fd even when close returns EINTR.
+  close: bind('close', 'close', T.I32, [T.I32], false),
   ioctl: bind('ioctl', 'ioctl', T.I32, [T.I32, T.U64, T.U64]),
   ioctlOnce: bind('ioctl', 'ioctl', T.I32, [T.I32, T.U64, T.U64], false),
   read: bind('read', 'read', T.I64, [T.I32, T.U64, T.U64]),
   write: bind('write', 'write', T.I64, [T.I32, T.U64, T.U64]),
   pread: bind('pread', 'pread64', T.I64, [T.I32, T.U64, T.U64, T.I64]),
   pwrite: bind('pwrite', 'pwrite64', T.I64, [T.I32, T.U64, T.U64, T.I64]),
-  fstat: bind('fstat', 'fstat', T.I32, [T.I32, T.U64]),
+  // fstat(2) through syscall(): glibc exports an `fstat` symbol only from 2.33 on (before,
+  // fstat was an inline over __fxstat), and Node 20 runs on glibc 2.28. The kernel's
+  // struct stat is glibc's on x86_64 (checked by the uapi fixture).
+  fstat: bind('fstat', 'syscall', T.I64, [T.I64, T.I32, T.U64]),
   fallocate: bind('fallocate', 'fallocate64', T.I32, [T.I32, T.I32, T.I64, T.I64]),
   mmap: bind('mmap', 'mmap64', T.I64, [T.U64, T.U64, T.I32, T.I32, T.I32, T.I64]),
   munmap: bind('munmap', 'munmap', T.I32, [T.U64, T.U64]),
@@ -89,7 +94,6 @@ interface FfiErrnoResult {
   errnoCode: number;
 }
 
-const EINTR = 4;
 /** Bound on restarts of one call interrupted by signals (SIGCHLD of a probe, SIGPROF...). */
 const MAX_RESTARTS = 1000;
 
@@ -115,14 +119,18 @@ function realCall(b: Binding, args: Arg[]): SysResult {
     }
     if (value >= 0) return { ret: value, errno: 0 };
     // A signal that arrived mid-call is not the kernel's answer: ask again, as SA_RESTART
-    // would. Only KVM_RUN (ioctlOnce) gets EINTR back, since there it means "kicked".
+    // would. KVM_RUN (ioctlOnce) and close get EINTR back: for KVM_RUN it means "kicked".
     if (errno !== EINTR || !b.restart || restarts >= MAX_RESTARTS) return { ret: value, errno };
   }
 }
 
-function call(b: Binding, args: Arg[]): SysResult {
-  if (interceptor === null) return realCall(b, args);
-  return interceptor({ fn: b.fn, args }, () => realCall(b, args));
+/**
+ * `args` are what the caller and an interceptor see (an interceptor may rewrite them in
+ * place); `prefix`, leading arguments only the symbol gets (a syscall number).
+ */
+function call(b: Binding, args: Arg[], prefix?: readonly Arg[]): SysResult {
+  const real = (): SysResult => realCall(b, prefix ? [...prefix, ...args] : args);
+  return interceptor === null ? real() : interceptor({ fn: b.fn, args }, real);
 }
 
 /** Raw libc calls. Addresses and lengths are numbers (below 2^53). */
@@ -138,7 +146,7 @@ export const libc = {
     call(B.pread, [fd, addr, len, offset]),
   pwrite: (fd: number, addr: number, len: number, offset: number): SysResult =>
     call(B.pwrite, [fd, addr, len, offset]),
-  fstat: (fd: number, statAddr: number): SysResult => call(B.fstat, [fd, statAddr]),
+  fstat: (fd: number, statAddr: number): SysResult => call(B.fstat, [fd, statAddr], [SYS_fstat]),
   fallocate: (fd: number, mode: number, offset: number, len: number): SysResult =>
     call(B.fallocate, [fd, mode, offset, len]),
   /** ret is the mapped address, or -1 (MAP_FAILED) with errno. */
@@ -179,7 +187,7 @@ function setUpErrno(): void {
   errnoCell = bufferAt(where, 4);
   errnoCell.writeInt32LE(0, 0);
   const r = realCall(B.close, [-1]);
-  if (r.ret !== -1 || r.errno !== 9) {
+  if (r.ret !== -1 || r.errno !== EBADF) {
     errnoCell = null;
     for (const b of Object.values(B)) b.params.errno = true;
   }

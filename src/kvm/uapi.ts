@@ -56,6 +56,8 @@ export const KVM_EXIT_MEMORY_FAULT = 39;
 export const KVM_EXIT_IO_IN = 0;
 export const KVM_EXIT_IO_OUT = 1;
 
+export const FIOCLEX = 0x5451;
+
 export const O_RDONLY = 0;
 export const O_RDWR = 2;
 export const O_CLOEXEC = 0o2000000;
@@ -83,6 +85,7 @@ export const MPOL_INTERLEAVE = 3;
 export const MPOL_F_NODE = 1 << 0;
 export const MPOL_F_ADDR = 1 << 1;
 
+export const SYS_fstat = 5;
 export const SYS_mbind = 237;
 export const SYS_get_mempolicy = 239;
 export const SYS_move_pages = 279;

@@ -5,7 +5,7 @@ import { check, libc, SyscallError, type SysResult } from './libc.js';
 import { scratch } from './native.js';
 import { fail, ok, type Result } from './result.js';
 import { encodeCreateGuestMemfd, encodeMemoryRegion2, type MemoryRegion2 } from './structs.js';
-import { KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD, KVM_SET_USER_MEMORY_REGION2 } from './uapi.js';
+import { FIOCLEX, KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD, KVM_SET_USER_MEMORY_REGION2 } from './uapi.js';
 
 /** Only what a Vm needs from its Kvm, to keep the import graph one-way. */
 export interface KvmLike {
@@ -33,7 +33,11 @@ export class Vm extends OwnedFd {
     const s = scratch();
     encodeCreateGuestMemfd(s.buf, size, flags);
     const r = libc.ioctl(this.fd, KVM_CREATE_GUEST_MEMFD, s.addr);
-    return r.ret < 0 ? fail(r.errno) : ok(new GuestMemfd(r.ret, Number(size), BigInt(flags)));
+    if (r.ret < 0) return fail(r.errno);
+    // KVM makes the fd without O_CLOEXEC; child processes (probes, the vCPU child) must not
+    // inherit every open guest_memfd. A probe gets its one file as fd 3 explicitly.
+    libc.ioctl(r.ret, FIOCLEX, 0);
+    return ok(new GuestMemfd(r.ret, Number(size), BigInt(flags)));
   }
 
   /** KVM_CREATE_GUEST_MEMFD that throws on failure (vm_create_guest_memfd). */

@@ -48,7 +48,7 @@ export function collapse(gmem: GuestMemfd, _totalSize: number, env: CaseEnv): vo
   }
 
   expectOk(mem.madvise(0, pmd, MADV_DONTNEED), 'madvise(MADV_DONTNEED) of the guest_memfd mapping succeeds');
-  sum += bytes[0]!;
+  sum += bytes[0]!; // the read after the zap: it must fault in a page again, not crash
   void sum;
 
   unmapChecked(mem);

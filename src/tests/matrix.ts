@@ -11,6 +11,7 @@ import { vmTypeName } from '../kvm/vm-types.js';
 import type { Vm } from '../kvm/vm.js';
 import { earlyLeaf, group, leaf, skipped, type PlanNode } from '../runner/plan.js';
 import { create_guest_memfd_invalid_sizes, create_guest_memfd_multiple, guest_memfd_flags } from './create.js';
+import { CheckFailure } from './check.js';
 import type { CaseEnv } from './env.js';
 import { fallocate, file_read_write, file_size, invalid_punch_hole } from './file-ops.js';
 import { flagSetName, flagSets, type MatrixMode } from './flag-sets.js';
@@ -96,6 +97,13 @@ function flagSetCases(c: Ctx): PlanNode[] {
 
 /** upstream's test_guest_memfd(vm_type). */
 function vmTypeGroup(kvm: Kvm, t: VmTypeCaps, env: CaseEnv, mode: MatrixMode): PlanNode {
+  if (t.advertised && !t.created) {
+    // Upstream's vm_create_barebones_type() asserts: a type KVM advertises must be creatable.
+    return leaf('', t.name, () => {
+      throw new CheckFailure(`KVM_CREATE_VM succeeds for VM type ${t.type}, which KVM_CAP_VM_TYPES advertises`,
+        [`got: ${t.skipReason ?? 'no VM'}`]);
+    });
+  }
   if (t.skipReason !== null || t.guestMemfdFlags === null) return skipped('', t.name, t.skipReason ?? 'not probed');
   const vm = new LazyVm(kvm, t.type);
   const valid = t.guestMemfdFlags;

@@ -82,6 +82,8 @@ export class X86Guest implements Disposable {
 
   /** Identity-maps the 2 MiB page holding `gpa` in the guest's page tables (virt_pg_map). */
   identityMap(gpa: number): void {
+    // The page tables live in slot 0's mapping: writing them after close() would fault.
+    if (this.lowMem.unmapped) throw new Error('X86Guest used after close');
     const page = gpa - (gpa % SZ_2M);
     this.pageTables.map2M(page, page);
   }

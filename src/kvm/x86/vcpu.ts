@@ -46,11 +46,6 @@ export class Vcpu extends OwnedFd {
     }
   }
 
-  /** The kvm_run mapping, as bytes (valid until close). */
-  get runBuffer(): Buffer {
-    return this.#run.mem;
-  }
-
   /**
    * KVM_SET_CPUID2 with everything KVM_GET_SUPPORTED_CPUID offers (kvm_util's
    * vm_vcpu_add does the same). Without it a stock kernel's KVM refuses EFER.LME
@@ -88,16 +83,12 @@ export class Vcpu extends OwnedFd {
     check(libc.ioctl(this.fd, KVM_SET_SREGS, s.addr), 'KVM_SET_SREGS');
   }
 
-  /** KVM_RUN, raw: blocks this thread until the guest exits to userspace. */
+  /**
+   * KVM_RUN, raw: blocks this thread until the guest exits to userspace. Not restarted on
+   * EINTR (a signal is how a vCPU is kicked out); the caller decides, as vcpu_run does.
+   */
   tryRun(): SysResult {
-    return libc.ioctl(this.fd, KVM_RUN, 0);
-  }
-
-  /** KVM_RUN, then the decoded exit. Throws a SyscallError when KVM_RUN itself fails. */
-  run(): VcpuExit {
-    const r = this.tryRun();
-    if (r.ret < 0) throw new SyscallError('KVM_RUN', r.errno);
-    return this.lastExit();
+    return libc.ioctlOnce(this.fd, KVM_RUN, 0);
   }
 
   /** The exit kvm_run describes now (after the last KVM_RUN). */

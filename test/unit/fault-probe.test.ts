@@ -45,6 +45,16 @@ t.test('a store past EOF dies of SIGBUS at the access', async (t) => {
   t.comment(`SIGBUS child: ${o.durationMs.toFixed(1)} ms from spawn to exit`);
 });
 
+t.test('a SIGBUS that happened while this thread was busy past the timeout is still a SIGBUS', async (t) => {
+  const spec: ProbeSpec = { op: 'read', mapSize: PAGE * 8, offset: PAGE * 6, length: 1 };
+  const pending = runFaultProbe(fd, spec, { timeoutMs: 300 });
+  const until = Date.now() + 1500; // the child dies of SIGBUS meanwhile; the timer fires late
+  while (Date.now() < until) { /* busy, as a long synchronous case keeps the runner */ }
+  const o = await pending;
+  t.equal(o.status, 'sigbus');
+  t.equal(o.armed, true);
+});
+
 t.test('a probe that does not fault is a failure', async (t) => {
   const spec: ProbeSpec = { op: 'read', mapSize: PAGE * 4, offset: 0, length: PAGE * 4 };
   const o = await runFaultProbe(fd, spec);

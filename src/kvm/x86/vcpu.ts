@@ -4,7 +4,7 @@
  * through exits.ts.
  */
 import { OwnedFd } from '../fd.js';
-import { check, libc, SyscallError, type SysResult } from '../libc.js';
+import { check, libc, type SysResult } from '../libc.js';
 import { Mapping } from '../mapping.js';
 import { NativeRegion, scratch } from '../native.js';
 import {

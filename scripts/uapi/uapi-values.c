@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <linux/mman.h>	/* kernel values, incl. MADV_COLLAPSE (newer than glibc 2.36) */
 #include <sys/syscall.h>
@@ -66,7 +68,7 @@ int main(void)
 	C(MPOL_DEFAULT); C(MPOL_PREFERRED); C(MPOL_BIND); C(MPOL_INTERLEAVE);
 	C(MPOL_F_ADDR); C(MPOL_F_NODE);
 	C(SYS_fstat); C(SYS_mbind); C(SYS_get_mempolicy); C(SYS_move_pages);
-	C(FIOCLEX);
+	C(FIOCLEX); C(SYS_prctl); C(PR_SET_PDEATHSIG); C(SIGKILL);
 	end();
 
 	section("sizes");

@@ -294,6 +294,9 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
   }
 
   const workDir = mkdtempSync(join(tmpdir(), 'gmemtest-boot-'));
+  // Removed in the finally below, or at exit when a signal handler ends the process first.
+  const removeWorkDir = (): void => { if (!opts.keepWorkDir) rmSync(workDir, { recursive: true, force: true }); };
+  process.once('exit', removeWorkDir);
   try {
     let initramfs;
     try {
@@ -379,6 +382,7 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
     }
     return { ok: false, ...classify(q, marks), ...common };
   } finally {
-    if (!opts.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+    process.off('exit', removeWorkDir);
+    removeWorkDir();
   }
 }

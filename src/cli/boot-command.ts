@@ -158,6 +158,8 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
       timeoutSec: opts.timeout,
       accel: opts.accel,
       command: guestArgv,
+      // The host root is the guest's root: relative paths (--xfail FILE) mean the same there.
+      cwd: process.cwd(),
       env: { NO_COLOR: '1' },
       onConsoleLine: opts.verbose ? (l) => io.err(`${l}\n`) : undefined,
     });

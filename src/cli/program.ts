@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DEVICE } from '../kvm/kvm.js';
 import { parseVmType, VM_TYPES } from '../kvm/vm-types.js';
+import { globToRegExp } from '../runner/plan.js';
 import { bootCommand, cpusArg, memoryArg, numaArg, timeoutArg, type BootCommandOptions } from './boot-command.js';
 import { capsCommand } from './caps-command.js';
 import { EXIT_PASS, EXIT_USAGE, UsageError } from './exit-codes.js';
@@ -12,7 +13,7 @@ import { packageVersion } from './version.js';
 function vmTypeArg(v: string, prev: number[]): number[] {
   const t = parseVmType(v);
   if (t === null) throw new InvalidArgumentError(`unknown VM type (use a number 0-63 or one of ${VM_TYPES.map((x) => x.name).join(', ')})`);
-  return [...prev, t];
+  return prev.includes(t) ? prev : [...prev, t];
 }
 
 function repeatArg(v: string): number {
@@ -22,6 +23,11 @@ function repeatArg(v: string): number {
 
 function filterArg(v: string, prev: string[]): string[] {
   if (v.trim() === '') throw new InvalidArgumentError('empty filter');
+  try {
+    globToRegExp(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
   return [...prev, v];
 }
 

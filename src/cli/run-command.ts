@@ -42,12 +42,13 @@ async function prettyReporter(io: Io, header: readonly string[]): Promise<Report
 }
 
 /** Installs SIGINT/SIGTERM handlers that ask the run to stop after the current test. */
-function stopOnSignals(): { requested: () => string | null; dispose: () => void } {
+function stopOnSignals(format: Format): { requested: () => string | null; dispose: () => void } {
   let reason: string | null = null;
   const on = (sig: NodeJS.Signals) => (): void => {
     if (reason !== null) {
       // A second signal: the current case is not coming back. Stop now, KTAP still valid.
-      process.stdout.write(`Bail out! ${reason}, then ${sig} again\n`);
+      if (format === 'ktap') process.stdout.write(`Bail out! ${reason}, then ${sig} again\n`);
+      process.stderr.write(`gmemtest: ${reason}, then ${sig} again: stopped\n`);
       process.exit(EXIT_FAIL);
     }
     reason = `interrupted by ${sig}`;
@@ -91,7 +92,7 @@ export async function runCommand(opts: RunCommandOptions, io: Io, version: strin
     opts.format === 'json' ? new JsonReporter(io.out, version, caps)
       : opts.format === 'pretty' ? await prettyReporter(io, header)
         : new KtapReporter(io.out, header);
-  const stop = stopOnSignals();
+  const stop = stopOnSignals(opts.format);
   try {
     const { totals, bailedOut } = await runPlan(plan, reporter, { xfail, stopRequested: stop.requested, checkLeaks: true });
     if (bailedOut !== null) {

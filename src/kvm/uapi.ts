@@ -86,6 +86,9 @@ export const MPOL_F_NODE = 1 << 0;
 export const MPOL_F_ADDR = 1 << 1;
 
 export const SYS_fstat = 5;
+export const SYS_prctl = 157;
+export const PR_SET_PDEATHSIG = 1;
+export const SIGKILL = 9;
 export const SYS_mbind = 237;
 export const SYS_get_mempolicy = 239;
 export const SYS_move_pages = 279;

@@ -4,6 +4,14 @@
  * where the child was when it was killed. Imports nothing heavy: it starts every child.
  */
 
+import { libc } from '../kvm/libc.js';
+import { PR_SET_PDEATHSIG, SIGKILL, SYS_prctl } from '../kvm/uapi.js';
+
+/** prctl(PR_SET_PDEATHSIG, SIGKILL); a failure only loses that safety net. */
+function dieWithParent(): void {
+  libc.syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+}
+
 export type ChildMessage<R> =
   /** The job arrived: the job's time starts now. */
   | { readonly type: 'started' }
@@ -18,6 +26,9 @@ export function announcePhase(phase: string): void {
 /** Serves one job: `handle` must turn every outcome, failures included, into a value. */
 export function serveJob<J, R>(handle: (job: J) => R | Promise<R>): void {
   if (!process.send) throw new Error('serveJob: not started as an IPC child (use runInChild)');
+  // A job can block its thread for good (a vCPU in KVM_RUN): if the parent dies
+  // (even by SIGKILL), the kernel kills this child too.
+  dieWithParent();
   process.once('message', (job: J) => {
     process.send!({ type: 'started' } satisfies ChildMessage<never>);
     void (async () => {

@@ -35,7 +35,7 @@ export const isBad = (s: Status): boolean => s === 'fail' || s === 'error' || s 
 
 /** A group's status: failed if a child failed, skipped if all were skipped, else passed. */
 export function groupStatus(children: readonly Status[]): Status {
-  if (children.some((s) => s === 'fail' || s === 'error' || s === 'timeout')) return 'fail';
+  if (children.some(isBad)) return 'fail';
   if (children.length > 0 && children.every((s) => s === 'skip')) return 'skip';
   return 'pass';
 }

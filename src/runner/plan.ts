@@ -93,8 +93,15 @@ export function globToRegExp(glob: string): RegExp {
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`);
+  try {
+    return new RegExp(`^${re}$`);
+  } catch {
+    throw new GlobError(`'${glob}' is not a valid glob`);
+  }
 }
+
+/** A glob that cannot be turned into a matcher (e.g. the range [z-a]). */
+export class GlobError extends Error {}
 
 /**
  * Keeps the nodes whose id matches one of the globs, with all that is under them, and

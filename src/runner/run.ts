@@ -97,6 +97,11 @@ export async function runPlan(nodes: readonly PlanNode[], reporter: Reporter, op
         ...(status === 'skip' ? { reason: 'all subtests skipped' } : {}) };
     } else {
       outcome = await runCase(n);
+      const stop = opts.stopRequested?.() ?? null;
+      if (stop !== null && outcome.raw !== 'pass' && outcome.raw !== 'skip') {
+        // Its children were killed by the stop: not the kernel's doing.
+        outcome = { ...outcome, status: 'error', raw: 'error', reason: `interrupted (${stop})` };
+      }
       count(totals, outcome.status);
     }
     // Let the event loop turn (signals, child exits) between tests: cases are mostly

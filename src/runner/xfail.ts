@@ -24,7 +24,13 @@ export function parseXfail(text: string, file: string): XfailRule[] {
     if (!/^[a-z0-9_.*?[\]!-]+$/.test(glob)) {
       throw new XfailFileError(`${file}:${i + 1}: '${glob}' is not a test-id glob ([a-z0-9_.-] and * ? [...])`);
     }
-    rules.push({ glob, re: globToRegExp(glob), reason: m[2]!.replace(/#/g, '').replace(/\s+/g, ' ').trim() });
+    let re: RegExp;
+    try {
+      re = globToRegExp(glob);
+    } catch (e) {
+      throw new XfailFileError(`${file}:${i + 1}: ${(e as Error).message}`);
+    }
+    rules.push({ glob, re, reason: m[2]!.replace(/#/g, '').replace(/\s+/g, ' ').trim() });
   });
   return rules;
 }

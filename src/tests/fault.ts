@@ -6,13 +6,14 @@
  */
 import { describeProbe, runFaultProbe, type ProbeOutcome, type ProbeSpec } from '../kvm/fault-probe.js';
 import type { GuestMemfd } from '../kvm/guest-memfd.js';
-import { CheckFailure } from './check.js';
+import { CaseTimeout, CheckFailure } from './check.js';
 import type { CaseEnv } from './env.js';
 import { expectBytes, mapShared, unmapChecked } from './mmap.js';
 
 /** The probe's child was killed by SIGBUS at the access (not before it, not otherwise). */
 export function expectSigbus(spec: ProbeSpec, o: ProbeOutcome, what: string): void {
   if (o.status === 'sigbus' && o.armed) return;
+  if (o.status === 'timeout') throw new CaseTimeout(`fault probe did not finish: ${what}`, describeProbe(spec, o));
   throw new CheckFailure(what, ['expected: the access raises SIGBUS', ...describeProbe(spec, o)]);
 }
 

@@ -44,6 +44,7 @@ t.test('ulimit -n 32: the cases that cannot get fds fail saying EMFILE; valid KT
 
 t.test('SIGTERM mid-run: the run stops with Bail out!, Totals, exit 1, valid KTAP', { skip: skip ?? false }, async (t) => {
   const child = spawn(...asUser(BIN, ['--repeat', '50']), { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { child.kill('SIGKILL'); }); // a regression must fail the test, not hang it
   let out = '';
   let sent = false;
   child.stdout.setEncoding('utf8').on('data', (d: string) => {

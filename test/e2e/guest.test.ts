@@ -82,7 +82,8 @@ t.test('(c) a guest that never exits is killed at its timeout', { skip }, async 
   t.type(e, CaseTimeout);
   t.match((e as Error).message, /^vCPU child killed after \d+ ms in KVM_RUN$/, 'killed while in KVM_RUN');
   const jobMs = Number(/after (\d+) ms/.exec((e as Error).message)?.[1]);
-  t.ok(jobMs >= timeoutMs && jobMs < timeoutMs + 1000, `killed at the timeout (${jobMs} ms into the job)`);
+  // The upper bound is loose: timers fire late on a busy two-core machine.
+  t.ok(jobMs >= timeoutMs && jobMs < timeoutMs + 5000, `killed at the timeout (${jobMs} ms into the job)`);
   t.ok(ms < 30_000 + timeoutMs, `returned (${Math.round(ms)} ms incl. child start-up)`);
   t.equal(liveChildren(), 0, 'no child left behind');
 

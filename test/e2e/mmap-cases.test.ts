@@ -52,6 +52,8 @@ if (!existsSync(DEV)) {
       // tap injects its loaders into every spawned node through NODE_OPTIONS; `env -u`
       // drops them so the program runs as a user runs it (env execs node: same pid).
       const p = spawn('env', ['-u', 'NODE_OPTIONS', BIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const guard = setTimeout(() => p.kill('SIGKILL'), 60_000); // a hang fails the test instead of stalling it
+      p.once('close', () => clearTimeout(guard));
       let out = '';
       const childPids = new Set<number>();
       const childCmds: string[] = [];

@@ -7,7 +7,7 @@ import { main } from '../../src/cli/program.js';
 const OPTIONS = ['--device', '--format', '--filter', '--vm-type', '--matrix', '--xfail', '--list', '--repeat',
   '--json', 'caps', '--help', '-h', '--version', '-V', '--', '-', '--frobnicate', '-x'];
 const VALUES = ['/nonexistent', '/dev/null', 'ktap', 'json', 'pretty', 'xml', '*', '', 'default', 'sev', 'bogus',
-  '99', '-1', 'all', 'upstream', '0', '3', '1e9', 'x'.repeat(300), '\u00e9\u0000', '*fallocate*'];
+  '99', '-1', 'all', 'upstream', '0', '3', '1e9', '[z-a]', '[', 'a[b', 'x'.repeat(300), '\u00e9\u0000', '*fallocate*'];
 
 const arg = fc.oneof(fc.constantFrom(...OPTIONS), fc.constantFrom(...VALUES), fc.string({ maxLength: 12 }));
 

@@ -8,7 +8,7 @@ import t from 'tap';
 import { killAllChildren, liveChildren, trackChild } from '../../src/kvm/children.js';
 import { onProbeDone, runFaultProbe, type ProbeSpec } from '../../src/kvm/fault-probe.js';
 import { GuestMemfd } from '../../src/kvm/guest-memfd.js';
-import { CheckFailure } from '../../src/tests/check.js';
+import { CaseTimeout, CheckFailure } from '../../src/tests/check.js';
 import { expectSigbus, faultSigbus } from '../../src/tests/fault.js';
 import { spawn } from 'node:child_process';
 
@@ -78,8 +78,10 @@ t.test('a probe that hangs is killed after the timeout and reported', async (t) 
   const o = await runFaultProbe(fd, spec, { timeoutMs: 1 });
   t.equal(o.status, 'timeout');
   t.equal(o.signal, 'SIGKILL');
-  const d = failureOf(() => expectSigbus(spec, o, 'the read faults'));
-  t.match(d.join('\n'), /did not finish within/);
+  let err: unknown;
+  try { expectSigbus(spec, o, 'the read faults'); } catch (e) { err = e; }
+  t.type(err, CaseTimeout, 'a hung probe is a TIMEOUT, not a plain failure');
+  t.match((err as CaseTimeout).diagnostics.join('\n'), /did not finish within/);
 });
 
 t.test('a child that cannot map is a failure naming its error', async (t) => {

@@ -5,7 +5,7 @@
  */
 import type { BootResult } from '../boot/boot-and-run.js';
 import { diagLines, indent, planLine, resultLine, subtestLine, totalsLine, versionLine } from '../ktap/writer.js';
-import type { Totals } from '../runner/outcome.js';
+import { emptyTotals, type Totals } from '../runner/outcome.js';
 import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, EXIT_USAGE } from './exit-codes.js';
 
 /** Test names use [a-z0-9_-] (dots separate ids): "7.2.13+deb14-amd64" → "linux-7_2_13-deb14-amd64". */
@@ -24,7 +24,6 @@ export interface BootReport {
   stderr?: string;
 }
 
-const emptyTotals = (): Totals => ({ pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, error: 0 });
 const TOTALS = /^# Totals: (.*)$/;
 const SKIP_ALL = /^1\.\.0(?:\s*#\s*SKIP\b\s*(.*))?$/i;
 /** Console lines given with a failure. */

@@ -4,8 +4,9 @@ import { probeCaps, type Caps } from '../kvm/caps.js';
 import { EXIT_PASS, EXIT_SKIP } from './exit-codes.js';
 import { openDevice } from './open-device.js';
 import type { Io } from './io.js';
+import { hex } from '../kvm/hex.js';
 
-const hex = (n: number | null): string => (n === null ? '-' : `0x${n.toString(16)}`);
+const hexOrDash = (n: number | null): string => (n === null ? '-' : hex(n));
 
 function table(caps: Caps, c: ChalkInstance): string {
   const rows: [string, string][] = [
@@ -24,7 +25,7 @@ function table(caps: Caps, c: ChalkInstance): string {
   out.push('', c.bold(`${'VM type'.padEnd(18)}${'type'.padEnd(6)}${'GUEST_MEMFD_FLAGS'.padEnd(19)}status`));
   for (const t of caps.vmTypes) {
     const status = t.skipReason === null ? c.green('testable') : c.yellow(t.skipReason);
-    out.push(`${t.name.padEnd(18)}${String(t.type).padEnd(6)}${hex(t.guestMemfdFlags).padEnd(19)}${status}`);
+    out.push(`${t.name.padEnd(18)}${String(t.type).padEnd(6)}${hexOrDash(t.guestMemfdFlags).padEnd(19)}${status}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 /** The `# ` header lines of a run: who we are and what the host can do. */
 import type { Caps } from '../kvm/caps.js';
+import { hex } from '../kvm/hex.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export function headerLines(version: string, caps: Caps, matrix: string): string[] {
   const lines = [

@@ -6,6 +6,7 @@ import { hostInfo, type HostInfo } from './host.js';
 import { Kvm } from './kvm.js';
 import { KVM_CAP_GUEST_MEMFD, KVM_CAP_GUEST_MEMFD_FLAGS, KVM_CAP_VM_TYPES, KVM_X86_DEFAULT_VM } from './uapi.js';
 import { VM_TYPES, vmTypeName } from './vm-types.js';
+import { hex } from './hex.js';
 
 export interface VmTypeCaps {
   type: number;
@@ -31,7 +32,6 @@ export interface Caps extends HostInfo {
   vmTypes: VmTypeCaps[];
 }
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /** The VM types to test: each bit of KVM_CAP_VM_TYPES, the default VM when it is 0. */
 export function vmTypeBits(capVmTypes: number): number[] {

@@ -1,5 +1,5 @@
 /**
- * Every child process gmemtest starts (the fault probes) is recorded here until it
+ * Every child process gmemtest starts (the fault probes, the vCPU children) is recorded here until it
  * exits, so none is left behind: a SIGINT/SIGTERM handler can call
  * {@link killAllChildren}, and the process's own exit does so too.
  */

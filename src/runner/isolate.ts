@@ -23,9 +23,6 @@ export type ChildOutcome<R> =
     readonly code: number | null; readonly signal: NodeJS.Signals | null;
   };
 
-/** Children started here that have not exited yet (all of gmemtest's, see kvm/children.ts). */
-export { liveChildren } from '../kvm/children.js';
-
 /** Keeps the last `max` characters of a child's stderr. */
 const STDERR_KEEP = 4000;
 

@@ -13,8 +13,8 @@ import {
 import { CheckFailure, expect, expectOk, skip } from './check.js';
 import type { CaseEnv } from './env.js';
 import { unmapChecked } from './mmap.js';
+import { hex } from '../kvm/hex.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export function collapse(gmem: GuestMemfd, _totalSize: number, env: CaseEnv): void {
   const pmd = env.thpPmdSize;

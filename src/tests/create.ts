@@ -7,8 +7,8 @@ import { KVM_CAP_GUEST_MEMFD_FLAGS } from '../kvm/uapi.js';
 import type { Vm } from '../kvm/vm.js';
 import { CheckFailure, expect, expectEq } from './check.js';
 import type { CaseEnv } from './env.js';
+import { hex } from '../kvm/hex.js';
 
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** Every one of the 64 flag bits: accepted iff the VM's KVM_CAP_GUEST_MEMFD_FLAGS has it. */
 export function guest_memfd_flags(vm: Vm, env: CaseEnv): void {

@@ -21,8 +21,8 @@ import { announcePhase } from '../runner/isolate-child.js';
 import { runInChild } from '../runner/isolate.js';
 import { CaseTimeout, CheckFailure, expect, expectOk, skip, SkipCase } from './check.js';
 import type { CaseEnv } from './env.js';
+import { hex } from '../kvm/hex.js';
 
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** What the child is asked to do. Only the defaults are upstream's case. */
 export interface GuestJob {

@@ -12,9 +12,9 @@ import {
 import { CheckFailure, expect, expectErrno, expectOk, skip } from './check.js';
 import type { CaseEnv } from './env.js';
 import { mapShared, unmapChecked } from './mmap.js';
+import { hex } from '../kvm/hex.js';
 
 const PUNCH = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** upstream's is_multi_numa_node_system(), as a skip with the reason. */
 export function requireMultiNode(env: CaseEnv): void {

@@ -8,6 +8,7 @@ import {
   KVM_EXIT_EXCEPTION, KVM_EXIT_FAIL_ENTRY, KVM_EXIT_HLT, KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTR, KVM_EXIT_IO,
   KVM_EXIT_IO_OUT, KVM_EXIT_MEMORY_FAULT, KVM_EXIT_MMIO, KVM_EXIT_SHUTDOWN, KVM_EXIT_SYSTEM_EVENT, KVM_EXIT_UNKNOWN,
 } from '../uapi.js';
+import { hex } from '../hex.js';
 
 const EXIT_NAMES: ReadonlyMap<number, string> = new Map([
   [KVM_EXIT_UNKNOWN, 'KVM_EXIT_UNKNOWN'],
@@ -132,7 +133,6 @@ export function decodeExit(run: Buffer): VcpuExit {
   }
 }
 
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
 
 /** One line naming the exit and its data. */

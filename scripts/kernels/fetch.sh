@@ -47,7 +47,9 @@
 set -euo pipefail
 
 readonly EXIT_FAIL=1 EXIT_USAGE=2 EXIT_UNREACHABLE=3
-readonly CACHE="${GMEMTEST_KERNEL_CACHE:-$HOME/.cache/gmemtest/kernels}"
+# HOME can be unset in a CI job's environment: fall back to the user's home from passwd.
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+readonly CACHE="${GMEMTEST_KERNEL_CACHE:-${home:-/root}/.cache/gmemtest/kernels}"
 readonly APTDIR="$CACHE/apt"
 
 log() { printf 'gmemtest-kernels: %s\n' "$*" >&2; }

@@ -1,36 +1,46 @@
 /**
- * Counts the KVM resources this process holds (guest_memfd and vCPU fds, mappings of
- * KVM files), so the runner can tell a case that leaves one behind.
+ * The KVM resources this process holds — guest_memfd and vCPU fds, mappings of KVM
+ * files — as a set of keys (`fd 12 anon_inode:[kvm-gmem]`, `map 7f..-7f.. ...`), so the
+ * runner can tell which case left one behind, even while cases that started early (see
+ * PlanNode.prepare) hold resources of their own.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
-export interface KvmResources {
-  /** fds of guest_memfds and vCPUs (anon_inode:[kvm-gmem], anon_inode:kvm-vcpu:N). */
-  fds: number;
-  /** Mappings of KVM files (guest_memfd pages, kvm_run). */
-  maps: number;
-}
+export type KvmResources = ReadonlySet<string>;
 
 const CASE_FD = /^anon_inode:(\[kvm-gmem\]|kvm-vcpu)/;
 
 export function kvmResources(): KvmResources {
-  let fds = 0;
+  const out = new Set<string>();
   for (const name of readdirSync('/proc/self/fd')) {
     try {
-      if (CASE_FD.test(readlinkSync(`/proc/self/fd/${name}`))) fds++;
+      const target = readlinkSync(`/proc/self/fd/${name}`);
+      if (CASE_FD.test(target)) out.add(`fd ${name} ${target}`);
     } catch {
       // The fd readdir itself used, already closed.
     }
   }
-  let maps = 0;
-  for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) if (line.includes('anon_inode:[kvm-') || line.includes('anon_inode:kvm-')) maps++;
-  return { fds, maps };
+  for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+    if (line.includes('anon_inode:[kvm-') || line.includes('anon_inode:kvm-')) {
+      const [range, , , , , path] = line.split(/\s+/);
+      out.add(`map ${range} ${path}`);
+    }
+  }
+  return out;
 }
 
-/** Diagnostics naming what grew between two counts; empty when nothing did. */
-export function leakDiagnostics(before: KvmResources, after: KvmResources): string[] {
+/** What is in `after` and neither in `before` nor in `owned` (held by work known elsewhere). */
+export function added(before: KvmResources, after: KvmResources, owned: Iterable<KvmResources> = []): string[] {
+  const skip = [...owned];
+  return [...after].filter((k) => !before.has(k) && !skip.some((o) => o.has(k)));
+}
+
+/** Diagnostics naming what a case left behind; empty when nothing. */
+export function leakDiagnostics(left: readonly string[]): string[] {
+  const fds = left.filter((k) => k.startsWith('fd ')).length;
+  const maps = left.length - fds;
   const out: string[] = [];
-  if (after.fds > before.fds) out.push(`leak: ${after.fds - before.fds} guest_memfd/vCPU fd(s) left open by the case`);
-  if (after.maps > before.maps) out.push(`leak: ${after.maps - before.maps} KVM mapping(s) left mapped by the case`);
+  if (fds > 0) out.push(`leak: ${fds} guest_memfd/vCPU fd(s) left open by the case`);
+  if (maps > 0) out.push(`leak: ${maps} KVM mapping(s) left mapped by the case`);
   return out;
 }

@@ -5,7 +5,7 @@
 import { CaseTimeout, CheckFailure, SkipCase } from '../tests/check.js';
 import { count, emptyTotals, groupStatus, type Outcome, type Status, type Totals } from './outcome.js';
 import type { PlanNode } from './plan.js';
-import { kvmResources, leakDiagnostics } from './leaks.js';
+import { added, kvmResources, leakDiagnostics, type KvmResources } from './leaks.js';
 import { xfailReason, type XfailRule } from './xfail.js';
 
 export interface Reporter {
@@ -51,9 +51,14 @@ export async function runPlan(nodes: readonly PlanNode[], reporter: Reporter, op
   const rules = opts.xfail ?? [];
   let bailedOut: string | null = null;
 
+  // What each case that started early (prepare) opened then: its own until its turn ends.
+  const early = new Map<PlanNode, KvmResources>();
+
   const runCase = async (n: PlanNode): Promise<Outcome> => {
     const t0 = performance.now();
     let res: ReturnType<typeof errorDiagnostics> = { raw: 'pass', diagnostics: [] };
+    const mine = early.get(n);
+    early.delete(n);
     const before = opts.checkLeaks ? kvmResources() : null;
     try {
       await n.run!();
@@ -61,7 +66,11 @@ export async function runPlan(nodes: readonly PlanNode[], reporter: Reporter, op
       res = errorDiagnostics(e);
     }
     if (before) {
-      const leaks = leakDiagnostics(before, kvmResources());
+      const after = kvmResources();
+      // New since this case began, less what other early cases still hold; plus, for an
+      // early case, what it opened when it started and still holds now.
+      const left = [...added(before, after, early.values()), ...(mine ? [...mine].filter((k) => after.has(k)) : [])];
+      const leaks = leakDiagnostics(left);
       if (leaks.length > 0 && res.raw !== 'skip') {
         res = { raw: res.raw === 'pass' ? 'fail' : res.raw, reason: res.reason, diagnostics: [...res.diagnostics, ...leaks] };
       }
@@ -118,7 +127,11 @@ export async function runPlan(nodes: readonly PlanNode[], reporter: Reporter, op
   const prepare = (list: readonly PlanNode[]): void => {
     for (const n of list) {
       if (n.skip !== undefined) continue;
-      n.prepare?.();
+      if (n.prepare) {
+        const before = opts.checkLeaks ? kvmResources() : null;
+        n.prepare();
+        if (before) early.set(n, new Set(added(before, kvmResources())));
+      }
       if (n.children) prepare(n.children);
     }
   };

@@ -9,6 +9,7 @@ import { loadXfail, XfailFileError, type XfailRule } from '../runner/xfail.js';
 import { buildPlan } from '../tests/matrix.js';
 import type { MatrixMode } from '../tests/flag-sets.js';
 import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, UsageError } from './exit-codes.js';
+import { clean, planLine, versionLine } from '../ktap/writer.js';
 import { headerLines } from './header.js';
 import type { Io } from './io.js';
 import { openDevice } from './open-device.js';
@@ -30,7 +31,7 @@ function skipAll(format: Format, reason: string, io: Io, version: string): numbe
   if (format === 'json') {
     io.out(`${JSON.stringify({ tool: 'gmemtest', version, format: 'gmemtest-results/1', skipped: reason, results: [] }, null, 2)}\n`);
   } else {
-    io.out(`KTAP version 1\n1..0 # SKIP ${reason.replace(/#/g, '')}\n`);
+    io.out(`${versionLine(0)}\n${planLine(0, 0)} # SKIP ${clean(reason)}\n`);
   }
   return EXIT_SKIP;
 }

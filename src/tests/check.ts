@@ -6,6 +6,7 @@
  */
 import { errnoName } from '../kvm/errno.js';
 import type { SysResult } from '../kvm/libc.js';
+import type { Result } from '../kvm/result.js';
 
 export class CheckFailure extends Error {
   readonly diagnostics: readonly string[];
@@ -52,6 +53,15 @@ export function expectEq<T extends number | bigint | string | boolean>(got: T, w
 export function expectOk(r: SysResult, what: Label): number {
   if (r.ret < 0) throw new CheckFailure(text(what), ['expected: success', `got: ${describe(r)}`]);
   return r.ret;
+}
+
+/**
+ * A non-throwing call's Result is a value (fstat, KVM_CREATE_GUEST_MEMFD, mmap...);
+ * returns it. `failed` is how a failure is spelled in C (-1, MAP_FAILED).
+ */
+export function expectResult<T>(r: Result<T>, what: Label, failed = '-1'): T {
+  if (!r.ok) throw new CheckFailure(text(what), ['expected: success', `got: ${failed} (${r.errnoName})`]);
+  return r.value;
 }
 
 /** The call failed, whatever the errno (upstream's `TEST_ASSERT(ret, ...)`). */

@@ -10,7 +10,7 @@ import {
   MADV_COLLAPSE, MADV_DONTNEED, MADV_HUGEPAGE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_NONE,
   PROT_READ, PROT_WRITE,
 } from '../kvm/uapi.js';
-import { CheckFailure, expect, expectOk, skip } from './check.js';
+import { CheckFailure, expect, expectOk, expectResult, skip } from './check.js';
 import type { CaseEnv } from './env.js';
 import { unmapChecked } from './mmap.js';
 import { hex } from '../kvm/hex.js';
@@ -24,10 +24,8 @@ export function collapse(gmem: GuestMemfd, _totalSize: number, env: CaseEnv): vo
   // the guest_memfd (offset 0, itself PMD-aligned) there with MAP_FIXED.
   using reserved = Mapping.map(0, pmd * 2, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
   const aligned = Math.ceil(reserved.addr / pmd) * pmd;
-  const r = Mapping.tryMap(aligned, pmd, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_SHARED, gmem.fd, 0);
-  expect(r.ok, `mmap(MAP_FIXED | MAP_SHARED) of the guest_memfd at ${hex(aligned)} succeeds`, () =>
-    [`got: MAP_FAILED (${r.ok ? '' : r.errnoName})`]);
-  using mem = r.value; // disposed before `reserved`
+  using mem = expectResult(Mapping.tryMap(aligned, pmd, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_SHARED, gmem.fd, 0),
+    `mmap(MAP_FIXED | MAP_SHARED) of the guest_memfd at ${hex(aligned)} succeeds`, 'MAP_FAILED'); // disposed before `reserved`
   expect(mem.addr % pmd === 0, 'the userspace address is aligned to the PMD size', () =>
     [`address: ${hex(mem.addr)}`, `pmd size: ${hex(pmd)}`]);
 

@@ -5,7 +5,7 @@
 import { EINVAL } from '../kvm/errno.js';
 import { KVM_CAP_GUEST_MEMFD_FLAGS } from '../kvm/uapi.js';
 import type { Vm } from '../kvm/vm.js';
-import { CheckFailure, expect, expectEq } from './check.js';
+import { CheckFailure, expect, expectEq, expectResult } from './check.js';
 import type { CaseEnv } from './env.js';
 import { hex } from '../kvm/hex.js';
 
@@ -34,27 +34,17 @@ export function guest_memfd_flags(vm: Vm, env: CaseEnv): void {
 /** Two guest_memfds of one VM are distinct files, each of its own size. */
 export function create_guest_memfd_multiple(vm: Vm, env: CaseEnv): void {
   const page = env.pageSize;
-  const r1 = vm.tryCreateGuestMemfd(page, 0);
-  expect(r1.ok, 'first guest_memfd (one page, flags 0) is created', () =>
-    [`got: -1 (${r1.ok ? '' : r1.errnoName})`]);
-  using fd1 = r1.value;
-  const st1 = fd1.fstat();
-  expect(st1.ok, 'fstat of the first guest_memfd succeeds');
-  expectEq(st1.value.size, page, 'first guest_memfd st_size is the size asked for');
+  using fd1 = expectResult(vm.tryCreateGuestMemfd(page, 0), 'first guest_memfd (one page, flags 0) is created');
+  const st1 = expectResult(fd1.fstat(), 'fstat of the first guest_memfd succeeds');
+  expectEq(st1.size, page, 'first guest_memfd st_size is the size asked for');
 
-  const r2 = vm.tryCreateGuestMemfd(page * 2, 0);
-  expect(r2.ok, 'second guest_memfd (two pages, flags 0) is created', () =>
-    [`got: -1 (${r2.ok ? '' : r2.errnoName})`]);
-  using fd2 = r2.value;
-  const st2 = fd2.fstat();
-  expect(st2.ok, 'fstat of the second guest_memfd succeeds');
-  expectEq(st2.value.size, page * 2, 'second guest_memfd st_size is the size asked for');
+  using fd2 = expectResult(vm.tryCreateGuestMemfd(page * 2, 0), 'second guest_memfd (two pages, flags 0) is created');
+  const st2 = expectResult(fd2.fstat(), 'fstat of the second guest_memfd succeeds');
+  expectEq(st2.size, page * 2, 'second guest_memfd st_size is the size asked for');
 
-  const again = fd1.fstat();
-  expect(again.ok, 'fstat of the first guest_memfd succeeds again');
-  expectEq(again.value.size, page, 'first guest_memfd st_size is unchanged by the second');
-  expect(again.value.ino !== st2.value.ino, 'the two guest_memfds have different inode numbers', () =>
-    [`both: ${again.value.ino}`]);
+  const again = expectResult(fd1.fstat(), 'fstat of the first guest_memfd succeeds again');
+  expectEq(again.size, page, 'first guest_memfd st_size is unchanged by the second');
+  expect(again.ino !== st2.ino, 'the two guest_memfds have different inode numbers', () => [`both: ${again.ino}`]);
 }
 
 /** Every size from 1 to page_size - 1 is refused with EINVAL. */

@@ -6,7 +6,7 @@
 import { EINVAL } from '../kvm/errno.js';
 import type { GuestMemfd } from '../kvm/guest-memfd.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../kvm/uapi.js';
-import { expect, expectEq, expectErrno, expectFailure, expectOk } from './check.js';
+import { expectEq, expectErrno, expectFailure, expectOk, expectResult } from './check.js';
 import type { CaseEnv } from './env.js';
 
 const KEEP = FALLOC_FL_KEEP_SIZE;
@@ -23,10 +23,9 @@ export function file_read_write(gmem: GuestMemfd, _totalSize: number, _env: Case
 
 /** fstat reports the creation size and a page-sized st_blksize. */
 export function file_size(gmem: GuestMemfd, totalSize: number, env: CaseEnv): void {
-  const st = gmem.fstat();
-  expect(st.ok, 'fstat() of a guest_memfd succeeds', () => [`got: -1 (${st.ok ? '' : st.errnoName})`]);
-  expectEq(st.value.size, totalSize, 'st_size is the size the guest_memfd was created with');
-  expectEq(st.value.blksize, env.pageSize, 'st_blksize is the page size');
+  const st = expectResult(gmem.fstat(), 'fstat() of a guest_memfd succeeds');
+  expectEq(st.size, totalSize, 'st_size is the size the guest_memfd was created with');
+  expectEq(st.blksize, env.pageSize, 'st_blksize is the page size');
 }
 
 /** Allocation and hole punching: aligned ranges inside the file work, the rest is refused. */

@@ -6,7 +6,8 @@ import type { GuestMemfd } from '../kvm/guest-memfd.js';
 import type { Result } from '../kvm/result.js';
 import type { Mapping } from '../kvm/mapping.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../kvm/uapi.js';
-import { CheckFailure, expectOk } from './check.js';
+import { CheckFailure, expectOk, expectResult } from './check.js';
+import { hex } from '../kvm/hex.js';
 import type { CaseEnv } from './env.js';
 
 function expectMapFailed(r: Result<Mapping>, what: string): void {
@@ -18,12 +19,7 @@ function expectMapFailed(r: Result<Mapping>, what: string): void {
 
 /** kvm_mmap(): a shared read/write mapping that must succeed. */
 export function mapShared(gmem: GuestMemfd, length: number): Mapping {
-  const r = gmem.tryMmap(length);
-  if (!r.ok) {
-    throw new CheckFailure(`mmap(MAP_SHARED) of 0x${length.toString(16)} bytes succeeds`,
-      ['expected: a mapping', `got: MAP_FAILED (${r.errnoName})`]);
-  }
-  return r.value;
+  return expectResult(gmem.tryMmap(length), `mmap(MAP_SHARED) of ${hex(length)} bytes succeeds`, 'MAP_FAILED');
 }
 
 /** kvm_munmap(): munmap that must succeed. */

@@ -9,7 +9,7 @@ import { getMempolicy, mbind as sysMbind, numaAvailable, queryPageNodes } from '
 import {
   FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, MPOL_BIND, MPOL_DEFAULT, MPOL_F_ADDR, MPOL_INTERLEAVE,
 } from '../kvm/uapi.js';
-import { CheckFailure, expect, expectErrno, expectOk, skip } from './check.js';
+import { CheckFailure, expectErrno, expectOk, expectResult, skip } from './check.js';
 import type { CaseEnv } from './env.js';
 import { mapShared, unmapChecked } from './mmap.js';
 import { hex } from '../kvm/hex.js';
@@ -26,9 +26,7 @@ export function requireMultiNode(env: CaseEnv): void {
 }
 
 function expectPolicy(addr: number, maxnode: number, policy: number, nodemask: bigint, what: string): void {
-  const r = getMempolicy(addr, maxnode, MPOL_F_ADDR);
-  expect(r.ok, `get_mempolicy(MPOL_F_ADDR) at ${hex(addr)} succeeds`, () => [`got: -1 (${r.ok ? '' : r.errnoName})`]);
-  const got = r.value;
+  const got = expectResult(getMempolicy(addr, maxnode, MPOL_F_ADDR), `get_mempolicy(MPOL_F_ADDR) at ${hex(addr)} succeeds`);
   if (got.policy !== policy || got.nodemask !== nodemask) {
     throw new CheckFailure(what, [`expected: policy ${policy}, nodemask ${hex(nodemask)}`,
       `got: policy ${got.policy}, nodemask ${hex(got.nodemask)}`]);

@@ -1,13 +1,13 @@
 /** The default command: probe, plan, filter, run, report, exit code. */
 import { probeCaps } from '../kvm/caps.js';
-import { killAllChildren } from '../kvm/children.js';
+import { killAllChildren } from '../isolate/children.js';
 import { JsonReporter } from '../runner/report-json.js';
 import { KtapReporter } from '../runner/report-ktap.js';
 import { allIds, filterPlan, repeatPlan } from '../runner/plan.js';
 import { runPlan, type Reporter } from '../runner/run.js';
 import { loadXfail, XfailFileError, type XfailRule } from '../runner/xfail.js';
-import { buildPlan } from '../tests/matrix.js';
-import type { MatrixMode } from '../tests/flag-sets.js';
+import { buildPlan } from '../cases/matrix.js';
+import type { MatrixMode } from '../cases/flag-sets.js';
 import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, UsageError } from './exit-codes.js';
 import { clean, planLine, versionLine } from '../ktap/writer.js';
 import { headerLines } from './header.js';

@@ -39,3 +39,33 @@ export function groupStatus(children: readonly Status[]): Status {
   if (children.length > 0 && children.every((s) => s === 'skip')) return 'skip';
   return 'pass';
 }
+
+/** A failed check of a case: reported `not ok` with its diagnostics (check, expected, got). */
+export class CheckFailure extends Error {
+  readonly diagnostics: readonly string[];
+
+  constructor(check: string, details: readonly string[]) {
+    super(check);
+    this.name = 'CheckFailure';
+    this.diagnostics = [`check: ${check}`, ...details];
+  }
+}
+
+/** Thrown by a case that cannot run on this host; reported as SKIP with the reason. */
+export class SkipCase extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'SkipCase';
+  }
+}
+
+/** The case did not finish in time (its child was killed); reported `not ok ... # TIMEOUT`. */
+export class CaseTimeout extends Error {
+  readonly diagnostics: readonly string[];
+
+  constructor(reason: string, diagnostics: readonly string[] = []) {
+    super(reason);
+    this.name = 'CaseTimeout';
+    this.diagnostics = diagnostics;
+  }
+}

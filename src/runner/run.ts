@@ -2,8 +2,9 @@
  * Walks the plan depth first, runs each case, and tells a Reporter as it goes, so the
  * output streams. A case that throws is reported and the walk goes on.
  */
-import { CaseTimeout, CheckFailure, SkipCase } from '../tests/check.js';
-import { count, emptyTotals, groupStatus, type Outcome, type Status, type Totals } from './outcome.js';
+import {
+  CaseTimeout, CheckFailure, count, emptyTotals, groupStatus, SkipCase, type Outcome, type Status, type Totals,
+} from './outcome.js';
 import type { PlanNode } from './plan.js';
 import { added, kvmResources, leakDiagnostics, type KvmResources } from './leaks.js';
 import { xfailReason, type XfailRule } from './xfail.js';

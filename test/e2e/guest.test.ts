@@ -13,10 +13,10 @@ import { Asm } from '../../src/kvm/x86/asm.js';
 import { X86Guest } from '../../src/kvm/x86/guest.js';
 import { KtapReporter } from '../../src/runner/report-ktap.js';
 import { leaf } from '../../src/runner/plan.js';
-import { liveChildren } from '../../src/kvm/children.js';
+import { liveChildren } from '../../src/isolate/children.js';
 import { runPlan } from '../../src/runner/run.js';
-import { CaseTimeout, CheckFailure } from '../../src/tests/check.js';
-import { guest_memfd_guest } from '../../src/tests/guest.js';
+import { CaseTimeout, CheckFailure } from '../../src/runner/outcome.js';
+import { guest_memfd_guest } from '../../src/cases/guest.js';
 
 const top = fileURLToPath(new URL('../..', import.meta.url));
 

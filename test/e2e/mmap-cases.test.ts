@@ -6,15 +6,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { probeCaps } from '../../src/kvm/caps.js';
-import { liveChildren } from '../../src/kvm/children.js';
-import { onProbeDone } from '../../src/kvm/fault-probe.js';
+import { liveChildren } from '../../src/isolate/children.js';
+import { onProbeDone } from '../../src/isolate/fault-probe.js';
 import { Kvm } from '../../src/kvm/kvm.js';
 import { numaNodeCount } from '../../src/kvm/host.js';
 import { setInterceptor } from '../../src/kvm/libc.js';
 import { resourceSnapshot } from '../helpers/resources.js';
 import { filterPlan } from '../../src/runner/plan.js';
 import { runPlan, type Reporter } from '../../src/runner/run.js';
-import { buildPlan } from '../../src/tests/matrix.js';
+import { buildPlan } from '../../src/cases/matrix.js';
 
 const BIN = fileURLToPath(new URL('../../bin/gmemtest', import.meta.url));
 const DEV = '/dev/kvm';

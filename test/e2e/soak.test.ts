@@ -6,7 +6,7 @@ import { probeCaps } from '../../src/kvm/caps.js';
 import { Kvm } from '../../src/kvm/kvm.js';
 import { filterPlan, repeatPlan } from '../../src/runner/plan.js';
 import { runPlan, type Reporter } from '../../src/runner/run.js';
-import { buildPlan } from '../../src/tests/matrix.js';
+import { buildPlan } from '../../src/cases/matrix.js';
 import { kvmUnavailable } from '../helpers/kvm.js';
 
 const ITERATIONS = 200;

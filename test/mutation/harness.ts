@@ -6,8 +6,8 @@ import { setInterceptor, type Interceptor } from '../../src/kvm/libc.js';
 import type { Outcome } from '../../src/runner/outcome.js';
 import { filterPlan, type PlanNode } from '../../src/runner/plan.js';
 import { runPlan, type Reporter } from '../../src/runner/run.js';
-import { guestMemfdGuestJob, type GuestJob, type GuestResult } from '../../src/tests/guest.js';
-import { buildPlan } from '../../src/tests/matrix.js';
+import { guestMemfdGuestJob, type GuestJob, type GuestResult } from '../../src/cases/guest.js';
+import { buildPlan } from '../../src/cases/matrix.js';
 import type { Perturbation } from './catalogue.js';
 import { numaModel } from './numa-model.js';
 

@@ -1,30 +1,13 @@
 /**
  * The assertions the ported cases use: TEST_ASSERT and friends of the kernel's
- * test_util.h, except that a failed check throws a CheckFailure carrying diagnostics
- * (what was checked, what was expected, what came, the errno name) and the runner
- * reports the case `not ok` and carries on.
+ * test_util.h, except that a failed check throws a CheckFailure (runner/outcome.ts)
+ * carrying diagnostics (what was checked, what was expected, what came, the errno name)
+ * and the runner reports the case `not ok` and carries on.
  */
 import { errnoName } from '../kvm/errno.js';
 import type { SysResult } from '../kvm/libc.js';
 import type { Result } from '../kvm/result.js';
-
-export class CheckFailure extends Error {
-  readonly diagnostics: readonly string[];
-
-  constructor(check: string, details: readonly string[]) {
-    super(check);
-    this.name = 'CheckFailure';
-    this.diagnostics = [`check: ${check}`, ...details];
-  }
-}
-
-/** Thrown by a case that cannot run on this host; reported as SKIP with the reason. */
-export class SkipCase extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'SkipCase';
-  }
-}
+import { CheckFailure, SkipCase } from '../runner/outcome.js';
 
 export function skip(reason: string): never {
   throw new SkipCase(reason);
@@ -73,16 +56,5 @@ export function expectFailure(r: SysResult, what: Label): void {
 export function expectErrno(r: SysResult, errno: number, what: Label): void {
   if (r.ret !== -1 || r.errno !== errno) {
     throw new CheckFailure(text(what), [`expected: -1 (${errnoName(errno)})`, `got: ${describe(r)}`]);
-  }
-}
-
-/** The case did not finish in time (its child was killed); reported `not ok ... # TIMEOUT`. */
-export class CaseTimeout extends Error {
-  readonly diagnostics: readonly string[];
-
-  constructor(reason: string, diagnostics: readonly string[] = []) {
-    super(reason);
-    this.name = 'CaseTimeout';
-    this.diagnostics = diagnostics;
   }
 }

@@ -13,7 +13,7 @@
  * Keep this file's imports to libc/mapping: it is started for every probe.
  */
 import { writeSync } from 'node:fs';
-import { Mapping } from './mapping.js';
+import { Mapping } from '../kvm/mapping.js';
 
 const FD = 3;
 const PROT_RW = 0x1 | 0x2;

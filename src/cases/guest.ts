@@ -17,9 +17,10 @@ import { X86Guest } from '../kvm/x86/guest.js';
 import { memCheckProgram, spinProgram } from '../kvm/x86/guest-code.js';
 import { SZ_4G } from '../kvm/x86/layout.js';
 import type { Mapping } from '../kvm/mapping.js';
-import { announcePhase } from '../runner/isolate-child.js';
-import { runInChild } from '../runner/isolate.js';
-import { CaseTimeout, CheckFailure, expect, expectOk, skip, SkipCase } from './check.js';
+import { announcePhase } from '../isolate/serve-job.js';
+import { runInChild } from '../isolate/run-in-child.js';
+import { expect, expectOk, skip } from './check.js';
+import { CaseTimeout, CheckFailure, SkipCase } from '../runner/outcome.js';
 import type { CaseEnv } from './env.js';
 import { hex } from '../kvm/hex.js';
 
@@ -122,9 +123,6 @@ export function guestMemfdGuestJob(job: GuestJob): GuestResult {
   }
 }
 
-/** The child entry, next to this module (.js when built, .ts under the TS loader). */
-const CHILD_ENTRY = new URL(`./guest-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-
 export const DEFAULT_GUEST_TIMEOUT_MS = 10_000;
 
 class ChildError extends Error {
@@ -139,7 +137,7 @@ const lastLines = (s: string, n: number): string[] => s.trim().split('\n').filte
 
 /** Runs a job in a child and rethrows its failure here; a timeout throws CaseTimeout. */
 export async function runGuestJob(job: GuestJob, timeoutMs = DEFAULT_GUEST_TIMEOUT_MS): Promise<void> {
-  const o = await runInChild<GuestResult>(CHILD_ENTRY, job, timeoutMs);
+  const o = await runInChild<GuestResult>('vcpu', job, timeoutMs);
   if (o.kind === 'timeout') {
     const where = o.phase ?? 'start-up';
     throw new CaseTimeout(`vCPU child killed after ${Math.round(o.ms)} ms in ${where}`, [

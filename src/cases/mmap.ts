@@ -6,7 +6,8 @@ import type { GuestMemfd } from '../kvm/guest-memfd.js';
 import type { Result } from '../kvm/result.js';
 import type { Mapping } from '../kvm/mapping.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../kvm/uapi.js';
-import { CheckFailure, expectOk, expectResult } from './check.js';
+import { expectOk, expectResult } from './check.js';
+import { CheckFailure } from '../runner/outcome.js';
 import { hex } from '../kvm/hex.js';
 import type { CaseEnv } from './env.js';
 

@@ -3,7 +3,7 @@
  * runner/isolate.ts): runs one GuestJob, its vCPU included, and sends back the result.
  * Kept small: no CLI, no runner, no reporters.
  */
-import { serveJob } from '../runner/isolate-child.js';
+import { serveJob } from '../isolate/serve-job.js';
 import { guestMemfdGuestJob } from './guest.js';
 
 serveJob(guestMemfdGuestJob);

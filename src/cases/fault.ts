@@ -4,9 +4,9 @@
  * child processes (kvm/fault-probe.ts); this process checks how they died and what
  * the first one stored before it did, through a mapping of its own.
  */
-import { describeProbe, runFaultProbe, type ProbeOutcome, type ProbeSpec } from '../kvm/fault-probe.js';
+import { describeProbe, runFaultProbe, type ProbeOutcome, type ProbeSpec } from '../isolate/fault-probe.js';
 import type { GuestMemfd } from '../kvm/guest-memfd.js';
-import { CaseTimeout, CheckFailure } from './check.js';
+import { CaseTimeout, CheckFailure } from '../runner/outcome.js';
 import type { CaseEnv } from './env.js';
 import { expectBytes, mapShared, unmapChecked } from './mmap.js';
 

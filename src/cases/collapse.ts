@@ -10,7 +10,8 @@ import {
   MADV_COLLAPSE, MADV_DONTNEED, MADV_HUGEPAGE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_NONE,
   PROT_READ, PROT_WRITE,
 } from '../kvm/uapi.js';
-import { CheckFailure, expect, expectOk, expectResult, skip } from './check.js';
+import { expect, expectOk, expectResult, skip } from './check.js';
+import { CheckFailure } from '../runner/outcome.js';
 import type { CaseEnv } from './env.js';
 import { unmapChecked } from './mmap.js';
 import { hex } from '../kvm/hex.js';

@@ -9,7 +9,8 @@ import { getMempolicy, mbind as sysMbind, numaAvailable, queryPageNodes } from '
 import {
   FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, MPOL_BIND, MPOL_DEFAULT, MPOL_F_ADDR, MPOL_INTERLEAVE,
 } from '../kvm/uapi.js';
-import { CheckFailure, expectErrno, expectOk, expectResult, skip } from './check.js';
+import { expectErrno, expectOk, expectResult, skip } from './check.js';
+import { CheckFailure } from '../runner/outcome.js';
 import type { CaseEnv } from './env.js';
 import { mapShared, unmapChecked } from './mmap.js';
 import { hex } from '../kvm/hex.js';

@@ -11,7 +11,7 @@ import { vmTypeName } from '../kvm/vm-types.js';
 import type { Vm } from '../kvm/vm.js';
 import { earlyLeaf, group, leaf, skipped, type PlanNode } from '../runner/plan.js';
 import { create_guest_memfd_invalid_sizes, create_guest_memfd_multiple, guest_memfd_flags } from './create.js';
-import { CheckFailure } from './check.js';
+import { CheckFailure } from '../runner/outcome.js';
 import type { CaseEnv } from './env.js';
 import { fallocate, file_read_write, file_size, invalid_punch_hole } from './file-ops.js';
 import { flagSetName, flagSets, type MatrixMode } from './flag-sets.js';

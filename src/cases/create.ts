@@ -5,7 +5,8 @@
 import { EINVAL } from '../kvm/errno.js';
 import { KVM_CAP_GUEST_MEMFD_FLAGS } from '../kvm/uapi.js';
 import type { Vm } from '../kvm/vm.js';
-import { CheckFailure, expect, expectEq, expectResult } from './check.js';
+import { expect, expectEq, expectResult } from './check.js';
+import { CheckFailure } from '../runner/outcome.js';
 import type { CaseEnv } from './env.js';
 import { hex } from '../kvm/hex.js';
 

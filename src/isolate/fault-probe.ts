@@ -4,10 +4,8 @@
  * touches memory that may SIGBUS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { trackChild } from './children.js';
+import { childEntryPath } from './entries.js';
 
 export interface ProbeSpec {
   /** memset (`fill`) or READ_ONCE of each byte (`read`) over [offset, offset + length). */
@@ -52,21 +50,6 @@ export function onProbeDone(fn: ProbeListener): () => void {
   return () => { listeners.delete(fn); };
 }
 
-/**
- * The compiled child entry: the sibling .js, dist/ when this module runs from src/, or
- * the child's own bundle beside the single-file bundle (dist/bundle/fault-probe-child.mjs).
- */
-export function childEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  const sibling = here.replace(/\.[cm]?[jt]s$/, '').replace(/fault-probe$/, 'fault-probe-child.js');
-  if (existsSync(sibling)) return sibling;
-  const dist = sibling.replace(/([/\\])src([/\\]kvm[/\\])/, '$1dist$2');
-  if (existsSync(dist)) return dist;
-  const bundled = join(dirname(here), 'fault-probe-child.mjs');
-  if (existsSync(bundled)) return bundled;
-  throw new Error(`fault probe child not found (looked for ${sibling}, ${dist} and ${bundled}; run npm run build)`);
-}
-
 function argv(spec: ProbeSpec): string[] {
   const a = [spec.op, String(spec.mapSize), String(spec.offset), String(spec.length)];
   if (spec.op === 'fill') a.push(String(spec.value ?? 0));
@@ -92,7 +75,7 @@ export function runFaultProbe(fd: number, spec: ProbeSpec, opts: ProbeOptions = 
       resolve(outcome);
     };
     try {
-      child = trackChild(spawn(process.execPath, [childEntry(), ...argv(spec)], {
+      child = trackChild(spawn(process.execPath, [childEntryPath('faultProbe'), ...argv(spec)], {
         stdio: ['ignore', 'pipe', 'pipe', fd],
         env: {},
       }));

@@ -2,16 +2,15 @@
  * Runs one job in a child Node process, so that a call which blocks the thread (a
  * vCPU in KVM_RUN whose guest never exits) cannot hang the runner: past its timeout
  * the child is killed (SIGKILL) and the caller told so. Every child is tracked until
- * it has exited (kvm/children.ts, shared with the fault probes): the signal handlers
+ * it has exited (children.ts, shared with the fault probes): the signal handlers
  * and this process's exit kill any still alive.
  *
- * The child is an entry file that calls serveJob() (isolate-child.ts). It inherits
- * this process's execArgv, so a TypeScript loader in use here is in use there.
+ * The child is an entry file that calls serveJob() (serve-job.ts), named in entries.ts.
  */
 import { fork, type Serializable } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { trackChild } from '../kvm/children.js';
-import type { ChildMessage } from './isolate-child.js';
+import { trackChild } from './children.js';
+import { childEntryPath, type ChildEntryName } from './entries.js';
+import type { ChildMessage } from './serve-job.js';
 
 export type ChildOutcome<R> =
   | { readonly kind: 'result'; readonly value: R; readonly ms: number }
@@ -30,17 +29,17 @@ const STDERR_KEEP = 4000;
 export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 
 /**
- * Forks `entry` (a module URL), sends it `job`, and resolves with its result, or with
+ * Forks the child program `entry` (isolate/entries.ts), sends it `job`, and resolves with its result, or with
  * 'timeout' (the child SIGKILLed and reaped first) once the job has run `timeoutMs`, or
  * the child has not taken the job within `startupTimeoutMs`. Start-up is timed apart
  * because it depends on the loader (a TypeScript loader takes seconds), the job not.
  * `ms` in the outcome counts from when the child took the job (from the fork when it
  * never did).
  */
-export function runInChild<R>(entry: URL, job: Serializable, timeoutMs: number,
+export function runInChild<R>(entry: ChildEntryName, job: Serializable, timeoutMs: number,
   startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS): Promise<ChildOutcome<R>> {
   const t0 = performance.now();
-  const child = fork(fileURLToPath(entry), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+  const child = fork(childEntryPath(entry), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
   trackChild(child);
   let stderr = '';
   let phase: string | null = null;

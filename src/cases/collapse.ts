@@ -7,13 +7,12 @@ import { EINVAL, errnoName } from '../kvm/errno.js';
 import type { GuestMemfd } from '../kvm/guest-memfd.js';
 import { Mapping } from '../kvm/mapping.js';
 import {
-  MADV_COLLAPSE, MADV_DONTNEED, MADV_HUGEPAGE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_NONE,
-  PROT_READ, PROT_WRITE,
-} from '../kvm/uapi.js';
+  MADV_COLLAPSE, MADV_DONTNEED, MADV_HUGEPAGE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE,
+} from '../kvm/uapi/linux.js';
 import { expect, expectOk, expectResult, skip } from './check.js';
 import { CheckFailure } from '../runner/outcome.js';
 import type { CaseEnv } from './env.js';
-import { unmapChecked } from './mmap.js';
+import { kvmMunmap } from './kvm-util.js';
 import { hex } from '../kvm/hex.js';
 
 
@@ -50,6 +49,6 @@ export function collapse(gmem: GuestMemfd, _totalSize: number, env: CaseEnv): vo
   sum += bytes[0]!; // the read after the zap: it must fault in a page again, not crash
   void sum;
 
-  unmapChecked(mem);
-  unmapChecked(reserved);
+  kvmMunmap(mem);
+  kvmMunmap(reserved);
 }

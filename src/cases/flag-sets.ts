@@ -1,5 +1,5 @@
 /** The guest_memfd flag sets a VM type is tested with, and their stable names. */
-import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP } from '../kvm/uapi.js';
+import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP } from '../kvm/uapi/kvm.js';
 
 export type MatrixMode = 'all' | 'upstream';
 

@@ -6,20 +6,29 @@
 import type { Caps, VmTypeCaps } from '../kvm/caps.js';
 import type { GuestMemfd } from '../kvm/guest-memfd.js';
 import type { Kvm } from '../kvm/kvm.js';
-import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP } from '../kvm/uapi.js';
+import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP } from '../kvm/uapi/kvm.js';
 import { vmTypeName } from '../kvm/vm-types.js';
 import type { Vm } from '../kvm/vm.js';
 import { earlyLeaf, group, leaf, skipped, type PlanNode } from '../runner/plan.js';
-import { create_guest_memfd_invalid_sizes, create_guest_memfd_multiple, guest_memfd_flags } from './create.js';
 import { CheckFailure } from '../runner/outcome.js';
-import type { CaseEnv } from './env.js';
-import { fallocate, file_read_write, file_size, invalid_punch_hole } from './file-ops.js';
-import { flagSetName, flagSets, type MatrixMode } from './flag-sets.js';
 import { collapse } from './collapse.js';
-import { fault_overflow, fault_private } from './fault.js';
-import { guest_memfd_guest } from './guest.js';
-import { mmap_cow, mmap_not_supported, mmap_supported } from './mmap.js';
-import { mbind, numa_allocation } from './numa.js';
+import { create_guest_memfd_invalid_sizes } from './create_guest_memfd_invalid_sizes.js';
+import { create_guest_memfd_multiple } from './create_guest_memfd_multiple.js';
+import type { CaseEnv } from './env.js';
+import { fallocate } from './fallocate.js';
+import { fault_overflow } from './fault_overflow.js';
+import { fault_private } from './fault_private.js';
+import { file_read_write } from './file_read_write.js';
+import { file_size } from './file_size.js';
+import { flagSetName, flagSets, type MatrixMode } from './flag-sets.js';
+import { guest_memfd_flags } from './guest_memfd_flags.js';
+import { guest_memfd_guest } from './guest_memfd_guest.js';
+import { invalid_punch_hole } from './invalid_punch_hole.js';
+import { mbind } from './mbind.js';
+import { mmap_cow } from './mmap_cow.js';
+import { mmap_not_supported } from './mmap_not_supported.js';
+import { mmap_supported } from './mmap_supported.js';
+import { numa_allocation } from './numa_allocation.js';
 
 /** Opens the VM on first use, so a filtered run creates only what it needs. */
 class LazyVm {

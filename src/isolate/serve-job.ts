@@ -5,11 +5,12 @@
  */
 
 import { libc } from '../kvm/libc.js';
-import { PR_SET_PDEATHSIG, SIGKILL, SYS_prctl } from '../kvm/uapi.js';
+import { PR_SET_PDEATHSIG, SIGKILL } from '../kvm/uapi/linux.js';
+import { ARCH } from '../kvm/arch/index.js';
 
 /** prctl(PR_SET_PDEATHSIG, SIGKILL); a failure only loses that safety net. */
 function dieWithParent(): void {
-  libc.syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+  libc.syscall(ARCH.sys.prctl, PR_SET_PDEATHSIG, SIGKILL);
 }
 
 export type ChildMessage<R> =

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { GuestMemfd } from '../../src/kvm/guest-memfd.js';
 import { setInterceptor, type SysResult } from '../../src/kvm/libc.js';
-import { MADV_COLLAPSE } from '../../src/kvm/uapi.js';
+import { MADV_COLLAPSE } from '../../src/kvm/uapi/linux.js';
 import { CheckFailure, SkipCase } from '../../src/runner/outcome.js';
 import { collapse } from '../../src/cases/collapse.js';
 

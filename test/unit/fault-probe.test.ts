@@ -9,7 +9,7 @@ import { killAllChildren, liveChildren, trackChild } from '../../src/isolate/chi
 import { onProbeDone, runFaultProbe, type ProbeSpec } from '../../src/isolate/fault-probe.js';
 import { GuestMemfd } from '../../src/kvm/guest-memfd.js';
 import { CaseTimeout, CheckFailure } from '../../src/runner/outcome.js';
-import { expectSigbus, faultSigbus } from '../../src/cases/fault.js';
+import { expectSigbus, faultSigbus } from '../../src/cases/fault-sigbus.js';
 import { spawn } from 'node:child_process';
 
 const PAGE = 4096;

@@ -8,20 +8,21 @@
  * stock kernel refuses EFER.LME in KVM_SET_SREGS for a vCPU whose CPUID lacks long
  * mode (seen on 7.2 under `gmemtest boot`; this host's kvm_pvm did not check).
  */
-import { SyscallError } from '../libc.js';
-import { Mapping } from '../mapping.js';
-import { EINTR } from '../errno.js';
-import { MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../uapi.js';
-import type { Vm } from '../vm.js';
-import type { VcpuExit } from './exits.js';
+import { initialRegs } from '../../kvm/arch/x86_64/regs.js';
+import { getRegs, getSregs, setRegs, setSregs, setSupportedCpuid } from '../../kvm/arch/x86_64/vcpu-regs.js';
+import { EINTR } from '../../kvm/errno.js';
+import type { VcpuExit } from '../../kvm/exits.js';
+import { SyscallError } from '../../kvm/libc.js';
+import { Mapping } from '../../kvm/mapping.js';
+import { MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../kvm/uapi/linux.js';
+import { Vcpu } from '../../kvm/vcpu.js';
+import type { Vm } from '../../kvm/vm.js';
 import {
   CODE_GPA, CODE_MAX, GDT_GPA, LOW_MEM_SIZE, LOW_SLOT, PT_POOL_GPA, PT_POOL_PAGES, STACK_TOP, SZ_2M, TSS_GPA,
 } from './layout.js';
 import { longModeSregs, writeGdt } from './long-mode.js';
 import { PageTables } from './page-tables.js';
-import { initialRegs } from './regs.js';
 import { decodeUcall, isUcallExit, type Ucall } from './ucall.js';
-import { Vcpu } from './vcpu.js';
 
 /** Why run() returned: the guest reported, or it exited some other way. */
 export type GuestStop =
@@ -66,12 +67,12 @@ export class X86Guest implements Disposable {
       mem.fill(0, TSS_GPA, TSS_GPA + 0x68);
 
       vcpu = Vcpu.create(vm, 0);
-      vcpu.setSupportedCpuid(vm.kvm.fd);
-      vcpu.setSregs(longModeSregs(vcpu.getSregs(), pt.root, gdt, TSS_GPA));
+      setSupportedCpuid(vcpu, vm.kvm.fd);
+      setSregs(vcpu, longModeSregs(getSregs(vcpu), pt.root, gdt, TSS_GPA));
       const regs = initialRegs();
       regs.rip = BigInt(CODE_GPA);
       regs.rsp = BigInt(STACK_TOP);
-      vcpu.setRegs(regs);
+      setRegs(vcpu, regs);
       return new X86Guest(vm, vcpu, lowMem, pt);
     } catch (e) {
       vcpu?.close();
@@ -91,9 +92,9 @@ export class X86Guest implements Disposable {
   /** Sets the program's arguments: rdi, rsi, rdx, rcx, r8, r9 (vcpu_args_set). */
   setArgs(...args: readonly (number | bigint)[]): void {
     if (args.length > ARG_REGS.length) throw new RangeError(`at most ${ARG_REGS.length} arguments`);
-    const regs = this.vcpu.getRegs();
+    const regs = getRegs(this.vcpu);
     args.forEach((a, i) => { regs[ARG_REGS[i]!] = BigInt(a); });
-    this.vcpu.setRegs(regs);
+    setRegs(this.vcpu, regs);
   }
 
   /** Runs the vCPU until it reports (ucall) or exits any other way. Blocks the thread. */
@@ -104,7 +105,7 @@ export class X86Guest implements Disposable {
       if (r.errno !== EINTR || eintr >= MAX_EINTR) throw new SyscallError('KVM_RUN', r.errno);
     }
     const e = this.vcpu.lastExit();
-    if (isUcallExit(e)) return { kind: 'ucall', ucall: decodeUcall(this.vcpu.getRegs()) };
+    if (isUcallExit(e)) return { kind: 'ucall', ucall: decodeUcall(getRegs(this.vcpu)) };
     return { kind: 'exit', exit: e };
   }
 

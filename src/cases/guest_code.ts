@@ -1,6 +1,10 @@
-/** The guest programs, written with asm.ts. Each reports through ucall.ts. */
-import { Asm } from './asm.js';
-import { UCALL_ASSERT, UCALL_DONE, UCALL_PORT } from './ucall.js';
+/**
+ * guest_code() of guest_memfd_test.c, the program test_guest_memfd_guest() runs in its
+ * vCPU, written with the project's x86-64 assembler (asm/x86_64.ts); it reports through
+ * the port-I/O ucalls of guest/x86_64/ucall.ts.
+ */
+import { Asm } from '../asm/x86_64.js';
+import { UCALL_ASSERT, UCALL_DONE, UCALL_PORT } from '../guest/x86_64/ucall.js';
 
 /** Reports `kind` (eax) on UCALL_PORT, then halts for good if ever resumed. */
 function ucall(a: Asm, kind: number, haltLabel: string): Asm {
@@ -14,11 +18,11 @@ function ucall(a: Asm, kind: number, haltLabel: string): Asm {
 }
 
 /**
- * upstream's guest_code(mem, size) of guest_memfd_test.c, args in rdi (mem) and rsi
- * (size): every byte must be 0xaa, else ASSERT with arg0 = offset and arg1 = the byte;
- * then fill the range with 0xff and report DONE.
+ * guest_code(mem, size), args in rdi (mem) and rsi (size): every byte must be 0xaa, else
+ * ASSERT with arg0 = offset and arg1 = the byte; then fill the range with 0xff and
+ * report DONE.
  */
-export function memCheckProgram(): Uint8Array {
+export function guest_code(): Uint8Array {
   const a = new Asm();
   a.xorR32R32('ecx', 'ecx') //            i = 0
     .label('check')
@@ -39,9 +43,4 @@ export function memCheckProgram(): Uint8Array {
     .repStosb(); //                       memset(mem, 0xff, size)
   ucall(a, UCALL_DONE, 'done_halt');
   return a.assemble();
-}
-
-/** A guest that never exits on its own: `spin: jmp spin`. */
-export function spinProgram(): Uint8Array {
-  return new Asm().label('spin').jmp('spin').assemble();
 }

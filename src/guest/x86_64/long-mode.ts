@@ -3,7 +3,7 @@
  * and the special registers KVM_SET_SREGS loads (paging on, PAE, EFER.LME|LMA, a
  * 64-bit code segment, flat data segments, a busy 64-bit TSS). No LA57: 4-level paging.
  */
-import type { DTable, Segment, Sregs } from './regs.js';
+import type { DTable, Segment, Sregs } from '../../kvm/arch/x86_64/regs.js';
 
 export const CR0_PE = 1n << 0n;
 export const CR0_MP = 1n << 1n;

@@ -3,9 +3,9 @@
  * up to two arguments into rbx and rcx, then does `out dx, al` with dx = UCALL_PORT.
  * KVM exits to userspace with KVM_EXIT_IO; the host reads the registers.
  */
-import { KVM_EXIT_IO } from '../uapi.js';
-import type { IoExit, VcpuExit } from './exits.js';
-import type { Regs } from './regs.js';
+import { KVM_EXIT_IO } from '../../kvm/uapi/kvm.js';
+import type { IoExit, VcpuExit } from '../../kvm/exits.js';
+import type { Regs } from '../../kvm/arch/x86_64/regs.js';
 
 /** The I/O port the guest reports on (the same one kvm_util's x86 ucall uses). */
 export const UCALL_PORT = 0x1000;

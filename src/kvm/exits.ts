@@ -3,12 +3,12 @@
  * fields of the union member that reason selects, and a one-line description of it
  * for diagnostics (e.g. `KVM_EXIT_MMIO at gpa 0x100000000 (read, 1 byte)`).
  */
-import { OFFSETOF } from '../structs.js';
+import { OFFSETOF } from './structs.js';
 import {
   KVM_EXIT_EXCEPTION, KVM_EXIT_FAIL_ENTRY, KVM_EXIT_HLT, KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTR, KVM_EXIT_IO,
   KVM_EXIT_IO_OUT, KVM_EXIT_MEMORY_FAULT, KVM_EXIT_MMIO, KVM_EXIT_SHUTDOWN, KVM_EXIT_SYSTEM_EVENT, KVM_EXIT_UNKNOWN,
-} from '../uapi.js';
-import { hex } from '../hex.js';
+} from './uapi/kvm.js';
+import { hex } from './hex.js';
 
 const EXIT_NAMES: ReadonlyMap<number, string> = new Map([
   [KVM_EXIT_UNKNOWN, 'KVM_EXIT_UNKNOWN'],

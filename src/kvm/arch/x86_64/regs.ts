@@ -1,10 +1,10 @@
 /**
  * struct kvm_regs and struct kvm_sregs as JS objects, with their encoders and
- * decoders. Layouts come from ../structs.ts (checked against the kernel headers by
+ * decoders. Layouts come from uapi.ts (checked against the kernel headers by
  * test/unit/uapi.test.ts). Every 64-bit register is a bigint: guest registers can
  * hold any 64-bit value.
  */
-import { OFFSETOF, SIZEOF, type RegName, type SegmentName } from '../structs.js';
+import { X86_OFFSETOF as OFFSETOF, X86_SIZEOF as SIZEOF, type RegName, type SegmentName } from './uapi.js';
 
 export type Regs = Record<RegName, bigint>;
 

@@ -8,6 +8,7 @@ import { errnoName } from '../kvm/errno.js';
 import type { SysResult } from '../kvm/libc.js';
 import type { Result } from '../kvm/result.js';
 import { CheckFailure, SkipCase } from '../runner/outcome.js';
+import { hex } from '../kvm/hex.js';
 
 export function skip(reason: string): never {
   throw new SkipCase(reason);
@@ -18,7 +19,7 @@ export type Label = string | (() => string);
 const text = (l: Label): string => (typeof l === 'string' ? l : l());
 
 const show = (v: unknown): string =>
-  typeof v === 'number' ? `${v} (0x${v.toString(16)})` : typeof v === 'bigint' ? `0x${v.toString(16)}` : String(v);
+  typeof v === 'number' ? `${v} (${hex(v)})` : typeof v === 'bigint' ? `${hex(v)}` : String(v);
 
 const describe = (r: SysResult): string =>
   r.ret < 0 ? `${r.ret} (${errnoName(r.errno)})` : `${r.ret}`;

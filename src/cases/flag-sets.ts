@@ -1,5 +1,6 @@
 /** The guest_memfd flag sets a VM type is tested with, and their stable names. */
 import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP } from '../kvm/uapi/kvm.js';
+import { hex } from '../kvm/hex.js';
 
 export type MatrixMode = 'all' | 'upstream';
 
@@ -34,7 +35,7 @@ export function flagSets(valid: number, mode: MatrixMode): number[] {
   }
   const bits: number[] = [];
   for (let bit = 0; bit < 31; bit++) if (valid & (1 << bit)) bits.push(1 << bit);
-  if (bits.length > 16) throw new Error(`KVM_CAP_GUEST_MEMFD_FLAGS 0x${valid.toString(16)} has too many bits to combine`);
+  if (bits.length > 16) throw new Error(`KVM_CAP_GUEST_MEMFD_FLAGS ${hex(valid)} has too many bits to combine`);
   const sets: number[] = [];
   for (let m = 0; m < 1 << bits.length; m++) {
     sets.push(bits.reduce((acc, b, i) => (m & (1 << i) ? acc | b : acc), 0));

@@ -29,6 +29,7 @@ import { mmap_cow } from './mmap_cow.js';
 import { mmap_not_supported } from './mmap_not_supported.js';
 import { mmap_supported } from './mmap_supported.js';
 import { numa_allocation } from './numa_allocation.js';
+import { hex } from '../kvm/hex.js';
 
 /** Opens the VM on first use, so a filtered run creates only what it needs. */
 class LazyVm {
@@ -135,7 +136,7 @@ export function buildPlan(kvm: Kvm, caps: Caps, opts: MatrixOptions): PlanNode[]
   const wanted = opts.vmTypes ?? caps.vmTypes.map((t) => t.type);
   const vmTypes = wanted.map((type) => {
     const t = caps.vmTypes.find((v) => v.type === type);
-    if (!t) return skipped('', vmTypeName(type), `VM type ${type} not in KVM_CAP_VM_TYPES (0x${caps.capVmTypes.toString(16)})`);
+    if (!t) return skipped('', vmTypeName(type), `VM type ${type} not in KVM_CAP_VM_TYPES (${hex(caps.capVmTypes)})`);
     return vmTypeGroup(kvm, t, env, opts.mode);
   });
   // upstream's main(): after the per-VM-type cases, test_guest_memfd_guest (on a default

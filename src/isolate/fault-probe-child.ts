@@ -13,6 +13,7 @@
  * Keep this file's imports to libc/mapping: it is started for every probe.
  */
 import { writeSync } from 'node:fs';
+import { hex } from '../kvm/hex.js';
 import { Mapping } from '../kvm/mapping.js';
 
 const FD = 3;
@@ -42,7 +43,7 @@ const r = Mapping.tryMap(0, mapSize, PROT_RW, MAP_SHARED, FD, 0);
 if (!r.ok) die(`mmap(fd ${FD}, ${mapSize}) failed: ${r.errnoName}`);
 const m = r.value;
 const mem = m.mem;
-writeSync(1, `mapped 0x${m.addr.toString(16)}\n`);
+writeSync(1, `mapped ${hex(m.addr)}\n`);
 
 writeSync(1, 'armed\n');
 let sum = 0;

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { trackChild } from './children.js';
 import { childEntryPath } from './entries.js';
+import { hex } from '../kvm/hex.js';
 
 export interface ProbeSpec {
   /** memset (`fill`) or READ_ONCE of each byte (`read`) over [offset, offset + length). */
@@ -101,7 +102,7 @@ export function runFaultProbe(fd: number, spec: ProbeSpec, opts: ProbeOptions = 
 
 /** What the child did, as diagnostic lines. */
 export function describeProbe(spec: ProbeSpec, o: ProbeOutcome, timeoutMs = DEFAULT_PROBE_TIMEOUT_MS): string[] {
-  const range = `${spec.op} [0x${spec.offset.toString(16)}, 0x${(spec.offset + spec.length).toString(16)}) of a 0x${spec.mapSize.toString(16)}-byte mapping`;
+  const range = `${spec.op} [${hex(spec.offset)}, ${hex(spec.offset + spec.length)}) of a ${hex(spec.mapSize)}-byte mapping`;
   const how = o.status === 'sigbus' ? 'killed by SIGBUS'
     : o.status === 'signal' ? `killed by ${o.signal}`
       : o.status === 'timeout' ? `did not finish within ${timeoutMs} ms; killed with SIGKILL`

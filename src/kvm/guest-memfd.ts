@@ -7,6 +7,7 @@ import { fail, ok, type Result } from './result.js';
 import { ARCH } from './arch/index.js';
 import type { Stat } from './structs.js';
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from './uapi/linux.js';
+import { hex } from './hex.js';
 
 /** The scratch page, after checking `len` bytes fit in it (a kernel could fill them all). */
 function scratchFor(len: number): ReturnType<typeof scratch> {
@@ -22,7 +23,7 @@ export class GuestMemfd extends OwnedFd {
   readonly flags: bigint;
 
   constructor(fd: number, size: number, flags: bigint) {
-    super(fd, `guest_memfd(size ${size}, flags 0x${flags.toString(16)})`);
+    super(fd, `guest_memfd(size ${size}, flags ${hex(flags)})`);
     this.size = size;
     this.flags = flags;
   }

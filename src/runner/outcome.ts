@@ -1,4 +1,7 @@
 /** What running a test gave, and how outcomes add up. */
+import type { Totals } from '../ktap/totals.js';
+
+export { emptyTotals, type Totals } from '../ktap/totals.js';
 
 export type Status = 'pass' | 'fail' | 'error' | 'timeout' | 'skip' | 'xfail' | 'xpass';
 
@@ -12,18 +15,6 @@ export interface Outcome {
   readonly diagnostics: readonly string[];
   readonly durationMs: number;
 }
-
-/** Counts of leaf cases, as kselftest's Totals line names them. */
-export interface Totals {
-  pass: number;
-  fail: number;
-  xfail: number;
-  xpass: number;
-  skip: number;
-  error: number;
-}
-
-export const emptyTotals = (): Totals => ({ pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, error: 0 });
 
 export function count(t: Totals, s: Status): void {
   if (s === 'timeout') t.fail++;

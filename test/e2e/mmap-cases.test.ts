@@ -13,7 +13,8 @@ import { numaNodeCount } from '../../src/kvm/host.js';
 import { setInterceptor } from '../../src/kvm/libc.js';
 import { resourceSnapshot } from '../helpers/resources.js';
 import { filterPlan } from '../../src/runner/plan.js';
-import { runPlan, type Reporter } from '../../src/runner/run.js';
+import type { Reporter } from '../../src/runner/reporter.js';
+import { runPlan } from '../../src/runner/run.js';
 import { buildPlan } from '../../src/cases/matrix.js';
 
 const BIN = fileURLToPath(new URL('../../bin/gmemtest', import.meta.url));

@@ -4,6 +4,7 @@
  * the PML4 is the pool's first page (what CR3 points at).
  */
 import { SZ_2M, SZ_4K } from './layout.js';
+import { hex } from '../../kvm/hex.js';
 
 export const PTE_PRESENT = 1n << 0n;
 export const PTE_WRITABLE = 1n << 1n;
@@ -55,7 +56,7 @@ export class PageTables {
     const at = this.#entryOffset(tableGpa, index);
     const e = this.#mem.readBigUInt64LE(at);
     if (e & PTE_PRESENT) {
-      if (e & PTE_LARGE) throw new Error(`0x${tableGpa.toString(16)}[${index}] already maps a large page`);
+      if (e & PTE_LARGE) throw new Error(`${hex(tableGpa)}[${index}] already maps a large page`);
       return Number(e & ADDR_MASK);
     }
     const next = this.#allocPage();
@@ -66,7 +67,7 @@ export class PageTables {
   /** Maps the 2 MiB page at guest-virtual `gva` to guest-physical `gpa` (both aligned), writable. */
   map2M(gva: number, gpa: number): void {
     if (gva % SZ_2M !== 0 || gpa % SZ_2M !== 0) throw new RangeError('map2M needs 2 MiB-aligned addresses');
-    if (gva >= 2 ** (VA_BITS - 1)) throw new RangeError(`gva 0x${gva.toString(16)} is not in the lower canonical half`);
+    if (gva >= 2 ** (VA_BITS - 1)) throw new RangeError(`gva ${hex(gva)} is not in the lower canonical half`);
     const va = BigInt(gva);
     const idx = (shift: bigint): number => Number((va >> shift) & 0x1ffn);
     const pdpt = this.#descend(this.root, idx(39n));

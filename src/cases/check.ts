@@ -5,10 +5,30 @@
  * and the runner reports the case `not ok` and carries on.
  */
 import { errnoName } from '../kvm/errno.js';
-import type { SysResult } from '../kvm/libc.js';
+import { SyscallError, type SysResult } from '../kvm/libc.js';
 import type { Result } from '../kvm/result.js';
 import { CheckFailure, SkipCase } from '../runner/outcome.js';
 import { hex } from '../kvm/hex.js';
+
+/**
+ * A call made through an asserting helper (the throwing forms of the kvm layer, as
+ * upstream's vm_create_guest_memfd(), kvm_mmap(), vm_set_user_memory_region2()...) that the
+ * kernel refused is a failed check of the case, not a fault of gmemtest: the SyscallError
+ * becomes a CheckFailure naming the call and the errno. Anything else is left as it is.
+ */
+export function asCheck(e: unknown): unknown {
+  if (!(e instanceof SyscallError)) return e;
+  return new CheckFailure(`${e.call} succeeds`, ['expected: success', `got: -1 (${e.errnoName})`]);
+}
+
+/** Runs a case body with asCheck() applied to what it throws. */
+export async function asserting(body: () => void | Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    throw asCheck(e);
+  }
+}
 
 export function skip(reason: string): never {
   throw new SkipCase(reason);

@@ -6,6 +6,7 @@
  */
 import { runInChild } from '../isolate/run-in-child.js';
 import { CaseTimeout, CheckFailure, SkipCase } from '../runner/outcome.js';
+import { asCheck } from './check.js';
 
 /** Changes to upstream's case, for the project's own tests only. */
 export interface GuestHooks {
@@ -36,7 +37,8 @@ export function resultOf(body: () => void): GuestResult {
   try {
     body();
     return { status: 'pass' };
-  } catch (e) {
+  } catch (thrown) {
+    const e = asCheck(thrown);
     if (e instanceof CheckFailure) return { status: 'fail', check: e.message, details: e.diagnostics.slice(1) };
     if (e instanceof SkipCase) return { status: 'skip', reason: e.message };
     const err = e instanceof Error ? e : new Error(String(e));

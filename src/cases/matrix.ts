@@ -9,8 +9,9 @@ import type { Kvm } from '../kvm/kvm.js';
 import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP } from '../kvm/uapi/kvm.js';
 import { vmTypeName } from '../kvm/vm-types.js';
 import type { Vm } from '../kvm/vm.js';
-import { earlyLeaf, group, leaf, skipped, type PlanNode } from '../runner/plan.js';
+import { earlyLeaf as planEarlyLeaf, group, leaf as planLeaf, skipped, type PlanNode } from '../runner/plan.js';
 import { CheckFailure } from '../runner/outcome.js';
+import { asserting } from './check.js';
 import { collapse } from './collapse.js';
 import { create_guest_memfd_invalid_sizes } from './create_guest_memfd_invalid_sizes.js';
 import { create_guest_memfd_multiple } from './create_guest_memfd_multiple.js';
@@ -20,7 +21,7 @@ import { fault_overflow } from './fault_overflow.js';
 import { fault_private } from './fault_private.js';
 import { file_read_write } from './file_read_write.js';
 import { file_size } from './file_size.js';
-import { flagSetName, flagSets, type MatrixMode } from './flag-sets.js';
+import { flagSetName, flagSets, unknownBits, unknownBitsReason, type MatrixMode } from './flag-sets.js';
 import { guest_memfd_flags } from './guest_memfd_flags.js';
 import { guest_memfd_guest } from './guest_memfd_guest.js';
 import { invalid_punch_hole } from './invalid_punch_hole.js';
@@ -30,6 +31,12 @@ import { mmap_not_supported } from './mmap_not_supported.js';
 import { mmap_supported } from './mmap_supported.js';
 import { numa_allocation } from './numa_allocation.js';
 import { hex } from '../kvm/hex.js';
+
+/** A case of the plan; a call refused through an asserting helper is its failed check (asserting()). */
+const leaf = (parentId: string, name: string, run: () => void | Promise<void>): PlanNode =>
+  planLeaf(parentId, name, () => asserting(run));
+const earlyLeaf = (parentId: string, name: string, start: () => Promise<void>): PlanNode =>
+  planEarlyLeaf(parentId, name, () => asserting(start));
 
 /** Opens the VM on first use, so a filtered run creates only what it needs. */
 class LazyVm {
@@ -119,8 +126,11 @@ function vmTypeGroup(kvm: Kvm, t: VmTypeCaps, env: CaseEnv, mode: MatrixMode): P
   const valid = t.guestMemfdFlags;
   return group('', t.name, (id) => [
     leaf(id, 'guest_memfd_flags', () => guest_memfd_flags(vm.get(), env)),
-    ...flagSets(valid, mode).map((flags) =>
-      group(id, flagSetName(flags), (fid) => flagSetCases({ vm, env, flags, id: fid }))),
+    ...flagSets(valid, mode).map((flags) => {
+      const unknown = unknownBits(flags);
+      return unknown.length > 0 ? skipped(id, flagSetName(flags), unknownBitsReason(unknown))
+        : group(id, flagSetName(flags), (fid) => flagSetCases({ vm, env, flags, id: fid }));
+    }),
   ], () => vm.close());
 }
 

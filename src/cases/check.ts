@@ -30,8 +30,9 @@ export async function asserting(body: () => void | Promise<void>): Promise<void>
   }
 }
 
-export function skip(reason: string): never {
-  throw new SkipCase(reason);
+/** SKIP with a reason that reads the same on every host; this host's facts in `details`. */
+export function skip(reason: string, details: readonly string[] = []): never {
+  throw new SkipCase(reason, details);
 }
 
 /** A check's description; a function when building it costs (checks in hot loops). */

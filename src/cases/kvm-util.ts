@@ -53,6 +53,6 @@ export function requireMultiNode(env: CaseEnv): void {
   if (!numaAvailable()) skip('NUMA is not available (get_mempolicy: ENOSYS or EPERM)');
   // env.numaNodes counts /sys/devices/system/node/online, as numa_max_node() does.
   if (env.numaNodes < 2) {
-    skip(`needs a multi-node NUMA system; this host has ${env.numaNodes} NUMA node${env.numaNodes === 1 ? '' : 's'}`);
+    skip('needs a multi-node NUMA system', [`host: this host has ${env.numaNodes} NUMA node${env.numaNodes === 1 ? '' : 's'}`]);
   }
 }

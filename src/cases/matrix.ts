@@ -121,7 +121,9 @@ function vmTypeGroup(kvm: Kvm, t: VmTypeCaps, env: CaseEnv, mode: MatrixMode): P
         [`got: ${t.skipReason ?? 'no VM'}`]);
     });
   }
-  if (t.skipReason !== null || t.guestMemfdFlags === null) return skipped('', t.name, t.skipReason ?? 'not probed');
+  if (t.skipReason !== null || t.guestMemfdFlags === null) {
+    return skipped('', t.name, t.skipReason ?? 'not probed', t.skipDetail ? [`host: ${t.skipDetail}`] : []);
+  }
   const vm = new LazyVm(kvm, t.type);
   const valid = t.guestMemfdFlags;
   return group('', t.name, (id) => [
@@ -146,7 +148,7 @@ export function buildPlan(kvm: Kvm, caps: Caps, opts: MatrixOptions): PlanNode[]
   const wanted = opts.vmTypes ?? caps.vmTypes.map((t) => t.type);
   const vmTypes = wanted.map((type) => {
     const t = caps.vmTypes.find((v) => v.type === type);
-    if (!t) return skipped('', vmTypeName(type), `VM type ${type} not in KVM_CAP_VM_TYPES (${hex(caps.capVmTypes)})`);
+    if (!t) return skipped('', vmTypeName(type), `VM type ${type} not in KVM_CAP_VM_TYPES`, [`host: KVM_CAP_VM_TYPES=${hex(caps.capVmTypes)}`]);
     return vmTypeGroup(kvm, t, env, opts.mode);
   });
   // upstream's main(): after the per-VM-type cases, test_guest_memfd_guest (on a default

@@ -10,13 +10,20 @@ import { InvalidArgumentError } from 'commander';
 import { bootAndRun, readKernelRelease } from '../boot/boot-and-run.js';
 import { assertStaticElf } from '../boot/initramfs.js';
 import { parseMemorySize, type Accel } from '../boot/qemu.js';
-import { skipAllDocument } from '../ktap/writer.js';
-import { bootHeader, bootReport } from './boot-ktap.js';
+import { emptyTotals } from '../ktap/totals.js';
+import { wholeRunDocument } from '../ktap/writer.js';
+import { totalsLine } from '../ktap/totals.js';
+import { resultLine } from '../ktap/writer.js';
+import { BOOT_RESULT, bootHeader, bootReport, bootReportFlat, releaseTestName } from './boot-ktap.js';
+import { watchCaller } from './caller-watch.js';
 import { EXIT_FAIL, EXIT_SKIP, UsageError } from './exit-codes.js';
 import type { Io } from './io.js';
 
+export type BootFormat = 'ktap' | 'ktap-flat';
+
 export interface BootCommandOptions {
   kernel: string;
+  format: BootFormat;
   modules?: string;
   numa: number;
   cpus: number;
@@ -51,7 +58,7 @@ export function memoryArg(v: string): string {
 }
 
 /** The guest's output must be the default KTAP run: refuse arguments that change that. */
-export function checkGuestArgs(args: readonly string[]): void {
+export function checkGuestArgs(args: readonly string[], format: BootFormat = 'ktap'): void {
   const first = args.find((a) => !a.startsWith('-'));
   if (first !== undefined && ['caps', 'boot', 'help'].includes(first) && args.indexOf(first) === 0) {
     throw new UsageError(`boot: the guest runs the test suite; '${first}' cannot be given after --`);
@@ -59,7 +66,7 @@ export function checkGuestArgs(args: readonly string[]): void {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const fmt = a === '--format' ? args[i + 1] : a.startsWith('--format=') ? a.slice('--format='.length) : undefined;
-    if (fmt !== undefined && fmt !== 'ktap') throw new UsageError(`boot: the guest's output is re-emitted as KTAP; --format ${fmt} cannot be given after --`);
+    if (fmt !== undefined && fmt !== format) throw new UsageError(`boot: the guest's output is re-emitted as ${format}; --format ${fmt} cannot be given after -- (give boot --format)`);
     if (['--list', '-h', '--help', '-V', '--version'].includes(a)) throw new UsageError(`boot: ${a} cannot be given after -- (the guest must run the suite)`);
   }
 }
@@ -119,10 +126,11 @@ function validateKernel(opts: BootCommandOptions): void {
 
 export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly string[], io: Io, version: string): Promise<number> {
   validateKernel(opts);
-  checkGuestArgs(guestArgs);
+  checkGuestArgs(guestArgs, opts.format);
+  const flat = opts.format === 'ktap-flat';
   const missing = missingTools();
   if (missing !== null) {
-    io.out(skipAllDocument(missing));
+    io.out(wholeRunDocument(BOOT_RESULT, { ok: true, directive: 'SKIP', reason: missing }, { ...emptyTotals(), skip: 1 }));
     return EXIT_SKIP;
   }
   const bundle = bundlePath();
@@ -133,22 +141,27 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
   const kernel = resolve(opts.kernel);
   const modules = opts.modules === undefined ? undefined : resolve(opts.modules);
   // The guest runs the host's node and the bundle through the read-only 9p root, same paths.
-  const guestArgv = [process.execPath, bundle, ...guestArgs];
+  const guestArgv = [process.execPath, bundle, ...(flat ? ['--format', 'ktap-flat'] : []), ...guestArgs];
   const release = readKernelRelease(kernel);
   io.out(bootHeader({
     version, kernel, release, modules, accel: opts.accel, cpus: opts.cpus,
     memoryMiB: parseMemorySize(opts.memory), numa: opts.numa, timeoutSec: opts.timeout, guestArgv,
-  }));
+  }, flat));
 
-  // A signal ends the run validly; process.exit runs the boot code's exit hook, which kills QEMU.
-  const onSignal = (sig: NodeJS.Signals) => (): void => {
-    io.out(`Bail out! interrupted by ${sig}\n`);
+  // A signal, or the caller gone, ends the document validly with the boot's one result
+  // failed; process.exit runs the boot code's exit hook, which kills QEMU.
+  const interrupted = (why: string): void => {
+    const totals = { ...emptyTotals(), error: 1 };
+    const name = releaseTestName(release, kernel);
+    io.out(flat ? wholeRunDocument(BOOT_RESULT, { ok: false, directive: 'ERROR', reason: why }, totals).replace(/^KTAP version 1\n/, '')
+      : `${resultLine(0, false, 1, name, 'ERROR', why)}\n${totalsLine(totals)}\n`);
     process.exit(EXIT_FAIL);
   };
-  const int = onSignal('SIGINT');
-  const term = onSignal('SIGTERM');
+  const int = (): void => interrupted('interrupted by SIGINT');
+  const term = (): void => interrupted('interrupted by SIGTERM');
   process.on('SIGINT', int);
   process.on('SIGTERM', term);
+  const unwatch = watchCaller((why) => interrupted(`interrupted: ${why}`));
   try {
     const r = await bootAndRun({
       kernel,
@@ -164,12 +177,13 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
       env: { NO_COLOR: '1' },
       onConsoleLine: opts.verbose ? (l) => io.err(`${l}\n`) : undefined,
     });
-    const report = bootReport(r, kernel);
+    const report = flat ? bootReportFlat(r) : bootReport(r, kernel);
     io.out(report.text);
     if (report.stderr) io.err(`${report.stderr}\n`);
     return report.exitCode;
   } finally {
     process.off('SIGINT', int);
     process.off('SIGTERM', term);
+    unwatch();
   }
 }

@@ -45,26 +45,35 @@ function consoleDiag(r: BootResult, depth: number, lines = CONSOLE_LINES): strin
   return [...diagLines(depth, `console, last ${tail.length} lines:`), ...tail.flatMap((l) => diagLines(depth, `  ${l.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')}`))];
 }
 
+interface NestedGuest {
+  lines: string[];
+  totals?: Totals;
+  /** The guest printed KTAP at all. */
+  ktap: boolean;
+  /** Why the guest's KTAP cannot be nested as it is (it stopped half-way, it bailed out). */
+  incomplete?: string;
+}
+
 /**
- * Nests the guest's KTAP: every line two spaces in, `# Subtest: <name>` after
- * its version line, its `# Totals:` taken out (folded into the outer one), a
- * `Bail out!` kept as a diagnostic. Returns the lines and what was found.
+ * Nests the guest's KTAP: every line two spaces in, `# Subtest: <name>` after its version
+ * line, its `# Totals:` taken out (folded into the outer one). A document that is not
+ * whole (a guest that died half-way leaves plans open) is not nested, which would make
+ * the outer document invalid: its lines are kept as diagnostics instead.
  */
-function nestGuest(stdout: string, name: string): { lines: string[]; totals?: Totals; skipAll?: string; bailOut?: string; ktap: boolean } {
+function nestGuest(stdout: string, name: string): NestedGuest {
   const doc = readKtap(stdout);
   if (!doc.ktap) return { lines: [], ktap: false };
+  const totals = doc.totals ? { totals: doc.totals } : {};
+  const incomplete = doc.bailOut !== null ? `it bailed out: ${doc.bailOut}` : doc.problems[0];
+  if (incomplete !== undefined) {
+    const raw = doc.lines.filter((l) => l.kind !== 'blank').map((l) => l.raw);
+    return { lines: [...diagLines(0, 'guest KTAP (not whole):'), ...raw.flatMap((l) => diagLines(0, `  ${l}`))], ktap: true, incomplete, ...totals };
+  }
   const lines = [versionLine(1), subtestLine(1, name)];
   for (const l of doc.lines.slice(1)) {
-    if (l.kind === 'totals' || l.kind === 'blank') continue;
-    if (l.kind === 'bailout') lines.push(`${indent(1 + l.depth)}# Bail out! ${l.reason}`.trimEnd());
-    else lines.push(`${indent(1)}${l.raw}`);
+    if (l.kind !== 'totals' && l.kind !== 'blank') lines.push(`${indent(1)}${l.raw}`);
   }
-  return {
-    lines, ktap: true,
-    ...(doc.totals ? { totals: doc.totals } : {}),
-    ...(doc.skipAll !== null ? { skipAll: doc.skipAll } : {}),
-    ...(doc.bailOut !== null ? { bailOut: doc.bailOut } : {}),
-  };
+  return { lines, ktap: true, ...totals };
 }
 
 /**
@@ -127,17 +136,16 @@ function noKtapVerdict(r: BootCompleted, name: string): Verdict {
   return { line: resultLine(0, false, 1, name, 'ERROR', `guest gmemtest exited with ${r.exitCode} without KTAP output`), exitCode: EXIT_FAIL, diagnostics, error: true };
 }
 
-/** The guest printed KTAP: its exit code passes through (0, 1, 4); a bail-out or another code is an ERROR. */
-function ktapVerdict(r: BootCompleted, g: ReturnType<typeof nestGuest>, name: string): Verdict {
+/** The guest printed KTAP: its exit code passes through (0, 1, 4); KTAP that is not whole or another code is an ERROR. */
+function ktapVerdict(r: BootCompleted, g: NestedGuest, name: string): Verdict {
   const code = r.exitCode;
-  if (g.bailOut !== undefined) {
-    return { line: resultLine(0, false, 1, name, 'ERROR', `guest bailed out: ${g.bailOut}`), exitCode: EXIT_FAIL, diagnostics: consoleDiag(r, 0), error: true };
+  if (g.incomplete !== undefined) {
+    return { line: resultLine(0, false, 1, name, 'ERROR', `guest KTAP not whole (exit ${code}): ${g.incomplete}`), exitCode: EXIT_FAIL, diagnostics: consoleDiag(r, 0), error: true };
   }
   if (code === EXIT_PASS) return { line: resultLine(0, true, 1, name), exitCode: EXIT_PASS, diagnostics: [] };
   if (code === EXIT_FAIL) return { line: resultLine(0, false, 1, name), exitCode: EXIT_FAIL, diagnostics: [] };
-  if (code === EXIT_SKIP) {
-    return { line: resultLine(0, true, 1, name, 'SKIP', g.skipAll || 'every guest case skipped'), exitCode: EXIT_SKIP, diagnostics: [], skipWithoutTotals: true };
-  }
+  // Bare: the guest's own document says why each case skipped.
+  if (code === EXIT_SKIP) return { line: resultLine(0, true, 1, name, 'SKIP'), exitCode: EXIT_SKIP, diagnostics: [], skipWithoutTotals: true };
   return { line: resultLine(0, false, 1, name, 'ERROR', `guest gmemtest exited with ${code}`), exitCode: EXIT_FAIL, diagnostics: consoleDiag(r, 0), error: true };
 }
 
@@ -154,14 +162,68 @@ export interface BootHeaderInfo {
   guestArgv: readonly string[];
 }
 
-/** The document's start, written before the boot: version line, `# ` header, plan 1..1. */
-export function bootHeader(h: BootHeaderInfo): string {
+/**
+ * The document's start, written before the boot: version line and `# ` header; then the
+ * plan 1..1 of the nested form (the flat form's plan is the guest's, after the boot).
+ */
+export function bootHeader(h: BootHeaderInfo, flat = false): string {
   const lines = [
     versionLine(0),
     ...diagLines(0, `gmemtest ${h.version} boot: kernel ${h.kernel} (release ${h.release ?? 'unknown'}), modules ${h.modules ?? 'looked up next to the kernel'}`),
     ...diagLines(0, `accel: ${h.accel}; ${h.cpus} vCPUs, ${h.memoryMiB} MiB, ${h.numa} NUMA node${h.numa === 1 ? '' : 's'}, timeout ${h.timeoutSec} s`),
     ...diagLines(0, `guest command: ${h.guestArgv.join(' ')}`),
-    planLine(0, 1),
+    ...(flat ? [] : [planLine(0, 1)]),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The name of the flat form's one result when the boot itself failed. */
+export const BOOT_RESULT = 'boot';
+
+/**
+ * The flat form's rest: the guest's flat results as they are (the case ids of a host
+ * run: the kernel is the job, named in the header, not part of a test's name), its header
+ * lines as `# guest: ` lines, its Totals; a boot that failed, or a guest that printed no
+ * KTAP, is one `not ok 1 boot # ERROR <kind>` with the console after it.
+ */
+export function bootReportFlat(r: BootResult): BootReport {
+  const failed = (directive: 'ERROR' | 'TIMEOUT', reason: string, diagnostics: string[], exitCode = EXIT_FAIL): BootReport => {
+    const totals = { ...emptyTotals(), error: 1 };
+    const out = [planLine(0, 1), resultLine(0, false, 1, BOOT_RESULT, directive, reason), ...diagnostics, ...timingLines(r), totalsLine(totals)];
+    return { text: `${out.join('\n')}\n`, exitCode, totals };
+  };
+  if (!r.ok) {
+    return failed(r.failure === 'timeout' ? 'TIMEOUT' : 'ERROR', r.failure === 'timeout' ? r.message : r.failure,
+      [...diagLines(0, `${r.failure}: ${r.message}`), ...consoleDiag(r, 0)]);
+  }
+  const doc = readKtap(r.stdout);
+  if (!doc.ktap) {
+    const usage = r.exitCode === EXIT_USAGE;
+    return failed('ERROR', usage ? 'guest gmemtest: usage error (exit 2)' : `guest gmemtest exited with ${r.exitCode} without KTAP output`,
+      consoleDiag(r, 0), usage ? EXIT_USAGE : EXIT_FAIL);
+  }
+  // A guest that stopped half-way, or ended with a code that means neither pass, fail nor
+  // skip: its results so far, then one more saying so, under a plan that counts them.
+  const known = [EXIT_PASS, EXIT_FAIL, EXIT_SKIP].includes(r.exitCode);
+  const broken = doc.problems[0] ?? (doc.bailOut !== null ? `it bailed out: ${doc.bailOut}` : known ? undefined : `exit ${r.exitCode}`);
+  const results = doc.lines.filter((l) => l.kind === 'result' && l.depth === 0).length;
+  const out: string[] = [];
+  let planSeen = false;
+  for (const l of doc.lines.slice(1)) {
+    if (l.kind === 'totals' || l.kind === 'blank' || l.kind === 'bailout') continue;
+    if (l.kind === 'plan' && l.depth === 0) {
+      planSeen = true;
+      out.push(broken === undefined ? l.raw : planLine(0, results + 1));
+    } else out.push(l.kind === 'diagnostic' && !planSeen ? `# guest: ${l.text}` : l.raw);
+  }
+  const totals = doc.totals ?? emptyTotals();
+  if (broken === undefined) {
+    out.push(...timingLines(r), totalsLine(totals));
+    return { text: `${out.join('\n')}\n`, exitCode: r.exitCode, totals };
+  }
+  if (!planSeen) out.push(planLine(0, results + 1));
+  totals.error += 1;
+  out.push(resultLine(0, false, results + 1, BOOT_RESULT, 'ERROR', `guest gmemtest did not finish its run (exit ${r.exitCode})`),
+    ...diagLines(0, broken), ...consoleDiag(r, 0), ...timingLines(r), totalsLine(totals));
+  return { text: `${out.join('\n')}\n`, exitCode: EXIT_FAIL, totals };
 }

@@ -24,7 +24,7 @@ function table(caps: Caps, c: ChalkInstance): string {
   const out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
   out.push('', c.bold(`${'VM type'.padEnd(18)}${'type'.padEnd(6)}${'GUEST_MEMFD_FLAGS'.padEnd(19)}status`));
   for (const t of caps.vmTypes) {
-    const status = t.skipReason === null ? c.green('testable') : c.yellow(t.skipReason);
+    const status = t.skipReason === null ? c.green('testable') : c.yellow(`${t.skipReason}${t.skipDetail ? ` (${t.skipDetail})` : ''}`);
     out.push(`${t.name.padEnd(18)}${String(t.type).padEnd(6)}${hexOrDash(t.guestMemfdFlags).padEnd(19)}${status}`);
   }
   return `${out.join('\n')}\n`;
@@ -33,8 +33,8 @@ function table(caps: Caps, c: ChalkInstance): string {
 export async function capsCommand(opts: { device: string; json?: boolean }, io: Io): Promise<number> {
   const dev = openDevice(opts.device);
   if (!dev.ok) {
-    if (opts.json) io.out(`${JSON.stringify({ device: opts.device, available: false, reason: dev.reason }, null, 2)}\n`);
-    else io.err(`gmemtest: ${dev.reason}\n`);
+    if (opts.json) io.out(`${JSON.stringify({ device: opts.device, available: false, reason: dev.reason, detail: dev.detail }, null, 2)}\n`);
+    else io.err(`gmemtest: ${dev.reason}: ${dev.detail}\n`);
     return EXIT_SKIP;
   }
   using kvm = dev.kvm;

@@ -3,9 +3,13 @@ import type { Caps } from '../kvm/caps.js';
 import { hex } from '../kvm/hex.js';
 
 
+/** The header's first line: who we are. */
+export const toolLine = (version: string): string =>
+  `gmemtest ${version}: guest_memfd conformance, a port of tools/testing/selftests/kvm/guest_memfd_test.c`;
+
 export function headerLines(version: string, caps: Caps, matrix: string): string[] {
   const lines = [
-    `gmemtest ${version}: guest_memfd conformance, a port of tools/testing/selftests/kvm/guest_memfd_test.c`,
+    toolLine(version),
     `host: kernel ${caps.kernelRelease}, device ${caps.device}, KVM API ${caps.apiVersion}, ` +
       `page_size ${caps.pageSize}, thp_pmd_size ${caps.thpPmdSize}, numa_nodes ${caps.numaNodes}`,
     `system fd: KVM_CAP_GUEST_MEMFD=${caps.capGuestMemfd} KVM_CAP_VM_TYPES=${hex(caps.capVmTypes)} ` +
@@ -14,7 +18,7 @@ export function headerLines(version: string, caps: Caps, matrix: string): string
   for (const t of caps.vmTypes) {
     lines.push(t.skipReason === null
       ? `${t.name}: KVM_CAP_GUEST_MEMFD=${t.guestMemfd} KVM_CAP_GUEST_MEMFD_FLAGS=${hex(t.guestMemfdFlags ?? 0)}`
-      : `${t.name}: not testable: ${t.skipReason}`);
+      : `${t.name}: not testable: ${t.skipReason}${t.skipDetail ? ` (${t.skipDetail})` : ''}`);
   }
   lines.push(`matrix: ${matrix}`);
   return lines;

@@ -1,4 +1,5 @@
 /** Process entry: run the CLI, keep stdout whole and valid KTAP, set the exit code. */
+import { internalErrorDocument } from '../ktap/writer.js';
 import { processIo, stdoutStarted } from './io.js';
 
 // A reader that goes away (`gmemtest | head`) is not an error of ours.
@@ -7,11 +8,14 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-/** Anything unexpected still ends the KTAP validly: a Bail out! line, exit 1. */
+/**
+ * Anything unexpected still ends the output validly, exit 1. Before any output: a
+ * document of one failed result. During a run the run command has closed every plan
+ * already (its cases not reached reported not run), so only stderr is left to tell.
+ */
 function fatal(e: unknown): void {
   const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  const head = stdoutStarted() ? '' : 'KTAP version 1\n';
-  process.stdout.write(`${head}Bail out! gmemtest: ${msg.replace(/\s+/g, ' ')}\n`);
+  if (!stdoutStarted()) process.stdout.write(internalErrorDocument(msg));
   process.stderr.write(`gmemtest: internal error: ${e instanceof Error ? e.stack ?? e.message : msg}\n`);
   process.exitCode = 1;
 }

@@ -7,7 +7,7 @@ import { bootCommand, cpusArg, memoryArg, numaArg, timeoutArg, type BootCommandO
 import { capsCommand } from './caps-command.js';
 import { EXIT_PASS, EXIT_USAGE, UsageError } from './exit-codes.js';
 import type { Io } from './io.js';
-import { runCommand, type RunCommandOptions } from './run-command.js';
+import { FORMATS, runCommand, type RunCommandOptions } from './run-command.js';
 import { packageVersion } from './version.js';
 
 function vmTypeArg(v: string, prev: number[]): number[] {
@@ -39,7 +39,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description('Run the guest_memfd conformance cases of guest_memfd_test.c on this host\'s KVM; report KTAP.')
     .version(version, '-V, --version')
     .addOption(new Option('--device <path>', 'KVM device to open').default(DEFAULT_DEVICE))
-    .addOption(new Option('--format <format>', 'output format').choices(['ktap', 'pretty', 'json']).default('ktap'))
+    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('ktap'))
     .addOption(new Option('--filter <glob>', 'run only test ids matching the glob (repeatable; * matches dots)').argParser(filterArg).default([]))
     .addOption(new Option('--vm-type <type>', 'test only this VM type, by name or number (repeatable)').argParser(vmTypeArg).default([]))
     .addOption(new Option('--matrix <mode>', 'flag sets: every subset of the supported flags, or upstream\'s three').choices(['all', 'upstream']).default('all'))
@@ -76,6 +76,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .addOption(new Option('--memory <size>', 'guest memory (e.g. 2G, 1536M)').argParser(memoryArg).default('2G'))
     .addOption(new Option('--timeout <s>', 'kill QEMU after this many seconds').argParser(timeoutArg).default(300))
     .addOption(new Option('--accel <accel>', 'QEMU accelerator').choices(['tcg', 'kvm']).default('tcg'))
+    .addOption(new Option('--format <format>', 'output: nested KTAP, or one result per case named by its id').choices(['ktap', 'ktap-flat']).default('ktap'))
     .option('--verbose', 'copy the guest console to stderr')
     .argument('[gmemtest-args...]', 'arguments for gmemtest in the guest (after --)')
     .action(async (args: string[], opts: BootCommandOptions) => {

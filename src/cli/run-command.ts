@@ -1,21 +1,24 @@
 /** The default command: probe, plan, filter, run, report, exit code. */
-import { probeCaps } from '../kvm/caps.js';
+import { probeCaps, type Caps } from '../kvm/caps.js';
+import { hex } from '../kvm/hex.js';
 import { killAllChildren } from '../isolate/children.js';
-import { JsonReporter, skipAllJson } from '../runner/report-json.js';
-import { KtapReporter } from '../runner/report-ktap.js';
-import { allIds, filterPlan, repeatPlan } from '../runner/plan.js';
+import type { Totals } from '../runner/outcome.js';
+import { JsonReporter } from '../runner/report-json.js';
+import { FlatKtapReporter, KtapReporter } from '../runner/report-ktap.js';
+import { allIds, filterPlan, repeatPlan, skipped, type PlanNode } from '../runner/plan.js';
 import type { Reporter } from '../runner/reporter.js';
-import { runPlan } from '../runner/run.js';
+import { startPlan, type PlanRunHandle } from '../runner/run.js';
 import { loadXfail, XfailFileError, type XfailRule } from '../runner/xfail.js';
 import { buildPlan } from '../cases/matrix.js';
 import type { MatrixMode } from '../cases/flag-sets.js';
+import { watchCaller } from './caller-watch.js';
 import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, UsageError } from './exit-codes.js';
-import { skipAllDocument } from '../ktap/writer.js';
-import { headerLines } from './header.js';
+import { headerLines, toolLine } from './header.js';
 import type { Io } from './io.js';
 import { openDevice } from './open-device.js';
 
-export type Format = 'ktap' | 'pretty' | 'json';
+export const FORMATS = ['ktap', 'ktap-flat', 'pretty', 'json', 'junit'] as const;
+export type Format = (typeof FORMATS)[number];
 
 export interface RunCommandOptions {
   device: string;
@@ -28,79 +31,148 @@ export interface RunCommandOptions {
   repeat: number;
 }
 
-function skipAll(format: Format, reason: string, io: Io, version: string): number {
-  io.out(format === 'json' ? skipAllJson(version, reason) : skipAllDocument(reason));
-  return EXIT_SKIP;
+/** The name of the one result of a run that could not run anything. */
+export const WHOLE_RUN = 'gmemtest';
+
+/** JUnit's properties: gmemtest's version and the host's scalar capabilities. */
+function junitProperties(version: string, caps: Caps | null, matrix: string): Record<string, string> {
+  const p: Record<string, string> = { 'gmemtest.version': version, matrix };
+  if (caps === null) return p;
+  const hexed = new Set(['capVmTypes', 'capGuestMemfdFlags']);
+  for (const [k, v] of Object.entries(caps)) {
+    if (typeof v === 'number') p[k] = hexed.has(k) ? hex(v) : String(v);
+    else if (typeof v === 'string') p[k] = v;
+  }
+  return p;
 }
 
-/** The pretty reporter and chalk load only when asked for: most runs are KTAP for a CI. */
-async function prettyReporter(io: Io, header: readonly string[]): Promise<Reporter> {
-  const [{ PrettyReporter }, { chalkFor }] = await Promise.all([import('../runner/report-pretty.js'), import('./colour.js')]);
-  return new PrettyReporter(io.out, chalkFor(), header);
-}
-
-/** Installs SIGINT/SIGTERM handlers that ask the run to stop after the current test. */
-function stopOnSignals(format: Format): { requested: () => string | null; dispose: () => void } {
-  let reason: string | null = null;
-  const on = (sig: NodeJS.Signals) => (): void => {
-    if (reason !== null) {
-      // A second signal: the current case is not coming back. Stop now, KTAP still valid.
-      if (format === 'ktap') process.stdout.write(`Bail out! ${reason}, then ${sig} again\n`);
-      process.stderr.write(`gmemtest: ${reason}, then ${sig} again: stopped\n`);
-      process.exit(EXIT_FAIL);
+/** The reporter for `format`; pretty output and JUnit's XML library load only when asked for. */
+async function reporterFor(format: Format, io: Io, version: string, header: readonly string[], caps: Caps | null,
+  matrix: string): Promise<Reporter> {
+  switch (format) {
+    case 'ktap': return new KtapReporter(io.out, header);
+    case 'ktap-flat': return new FlatKtapReporter(io.out, header);
+    case 'json': return new JsonReporter(io.out, version, caps);
+    case 'junit': {
+      const { JunitReporter } = await import('../runner/report-junit.js');
+      return new JunitReporter(io.out, junitProperties(version, caps, matrix));
     }
-    reason = `interrupted by ${sig}`;
+    case 'pretty': {
+      const [{ PrettyReporter }, { chalkFor }] = await Promise.all([import('../runner/report-pretty.js'), import('./colour.js')]);
+      return new PrettyReporter(io.out, chalkFor(), header);
+    }
+  }
+}
+
+interface Stopper {
+  requested: () => string | null;
+  /**
+   * The run has ended with `code`: a signal from now on (the process may still be
+   * reaping children) exits with that code at once, writing nothing more.
+   */
+  finished: (code: number) => void;
+}
+
+/**
+ * Asks the run to stop after the current test on SIGINT/SIGTERM or when the caller is
+ * gone; a second signal closes the output at once (the current case reported
+ * interrupted, the rest not run, every plan kept) and exits.
+ */
+function stopOnSignals(run: () => PlanRunHandle | null): Stopper {
+  let reason: string | null = null;
+  const stop = (why: string): void => {
+    reason ??= why;
     // Probes the current case is waiting on die now, so it ends (failed) without delay.
     killAllChildren();
+  };
+  const on = (sig: NodeJS.Signals) => (): void => {
+    if (reason !== null) {
+      const again = `${reason}, then ${sig} again`;
+      run()?.abortNow(reason, `${again}: this case did not finish`);
+      process.stderr.write(`gmemtest: ${again}: stopped\n`);
+      killAllChildren();
+      process.exit(EXIT_FAIL);
+    }
+    stop(`interrupted by ${sig}`);
   };
   const int = on('SIGINT');
   const term = on('SIGTERM');
   process.on('SIGINT', int);
   process.on('SIGTERM', term);
+  const unwatch = watchCaller((why) => stop(`interrupted: ${why}`));
   return {
     requested: () => reason,
-    dispose: () => { process.off('SIGINT', int); process.off('SIGTERM', term); },
+    finished: (code) => {
+      process.off('SIGINT', int);
+      process.off('SIGTERM', term);
+      unwatch();
+      const late = (): void => { killAllChildren(); process.exit(code); };
+      process.once('SIGINT', late);
+      process.once('SIGTERM', late);
+    },
   };
 }
 
-export async function runCommand(opts: RunCommandOptions, io: Io, version: string): Promise<number> {
-  let xfail: XfailRule[] = [];
-  if (opts.xfail !== undefined) {
-    try {
-      xfail = loadXfail(opts.xfail);
-    } catch (e) {
-      if (e instanceof XfailFileError) throw new UsageError(`--xfail ${e.message}`);
-      throw e;
-    }
+function loadRules(file: string | undefined): XfailRule[] {
+  if (file === undefined) return [];
+  try {
+    return loadXfail(file);
+  } catch (e) {
+    if (e instanceof XfailFileError) throw new UsageError(`--xfail ${e.message}`);
+    throw e;
   }
+}
+
+/** A run where nothing can run: one skipped result, in the format asked for. */
+async function skipAll(opts: RunCommandOptions, io: Io, version: string, reason: string, detail: string): Promise<number> {
+  const plan = [skipped('', WHOLE_RUN, reason, [detail])];
+  const reporter = await reporterFor(opts.format, io, version, [toolLine(version)], null, opts.matrix);
+  await startPlan(plan, reporter).done;
+  return EXIT_SKIP;
+}
+
+export async function runCommand(opts: RunCommandOptions, io: Io, version: string): Promise<number> {
+  const xfail = loadRules(opts.xfail);
   const dev = openDevice(opts.device);
-  if (!dev.ok) return skipAll(opts.format, dev.reason, io, version);
+  if (!dev.ok) return skipAll(opts, io, version, dev.reason, dev.detail);
   using kvm = dev.kvm;
   const caps = probeCaps(kvm);
   const full = buildPlan(kvm, caps, { mode: opts.matrix, ...(opts.vmType.length ? { vmTypes: opts.vmType } : {}) });
-  const plan = repeatPlan(filterPlan(full, opts.filter), opts.repeat);
+  const plan: PlanNode[] = repeatPlan(filterPlan(full, opts.filter), opts.repeat);
   if (plan.length === 0 && opts.filter.length > 0) throw new UsageError(`no test id matches --filter ${opts.filter.map((f) => `'${f}'`).join(' ')} (see --list)`);
   if (opts.list) {
     io.out(`${allIds(plan, true).join('\n')}\n`);
     return EXIT_PASS;
   }
 
-  const header = headerLines(version, caps, opts.matrix);
-  const reporter: Reporter =
-    opts.format === 'json' ? new JsonReporter(io.out, version, caps)
-      : opts.format === 'pretty' ? await prettyReporter(io, header)
-        : new KtapReporter(io.out, header);
-  const stop = stopOnSignals(opts.format);
+  const reporter = await reporterFor(opts.format, io, version, headerLines(version, caps, opts.matrix), caps, opts.matrix);
+  let handle: PlanRunHandle | null = null;
+  const stop = stopOnSignals(() => handle);
+  let code: number = EXIT_FAIL;
   try {
-    const { totals, bailedOut } = await runPlan(plan, reporter, { xfail, stopRequested: stop.requested, checkLeaks: true });
-    if (bailedOut !== null) {
-      killAllChildren(); // work started early for cases the run did not reach
-      return EXIT_FAIL;
+    handle = startPlan(plan, reporter, { xfail, stopRequested: stop.requested, checkLeaks: true });
+    let summary;
+    try {
+      summary = await handle.done;
+    } catch (e) {
+      // A fault of gmemtest itself outside any case: the output is still closed validly.
+      const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      handle.abortNow(`internal error: ${msg}`, `internal error: ${msg}`);
+      throw e;
     }
-    if (totals.fail + totals.error + totals.xpass > 0) return EXIT_FAIL;
-    if (totals.pass + totals.xfail === 0) return EXIT_SKIP;
-    return EXIT_PASS;
+    code = exitCode(summary.totals, summary.bailedOut);
+    // Work started early for cases the run did not reach is not waited for.
+    if (summary.bailedOut !== null) killAllChildren();
+    return code;
   } finally {
-    stop.dispose();
+    stop.finished(code);
   }
+}
+
+/** kselftest's meaning: 1 for a failure of any kind or an interrupted run, 4 when nothing passed. */
+function exitCode(totals: Totals, bailedOut: string | null): number {
+  if (bailedOut !== null) return EXIT_FAIL;
+  if (totals.fail + totals.error + totals.xpass > 0) return EXIT_FAIL;
+  if (totals.pass + totals.xfail === 0) return EXIT_SKIP;
+  return EXIT_PASS;
 }

@@ -2,6 +2,7 @@
  * KTAP v1 lines (Documentation/dev-tools/ktap.rst): version, plan, result and
  * diagnostic lines, two spaces of indentation per nesting level.
  */
+import { emptyTotals, totalsLine, type Totals } from './totals.js';
 
 export const indent = (depth: number): string => '  '.repeat(depth);
 
@@ -29,7 +30,20 @@ export function resultLine(depth: number, ok: boolean, n: number, name: string,
   return line;
 }
 
-/** A whole document that runs nothing: `1..0 # SKIP <reason>`. */
-export const skipAllDocument = (reason: string): string => `${versionLine(0)}\n${planLine(0, 0)} # SKIP ${clean(reason)}\n`;
+/**
+ * A whole document of one result that is not a case: `name` skipped or failed as a whole
+ * (no device, no QEMU, an internal error), with this host's side of it as a `# ` line.
+ * One test rather than `1..0`, which KUnit's parser takes for an error ("0 tests run").
+ */
+export function wholeRunDocument(name: string, result: { ok: boolean; directive: Directive; reason: string; detail?: string },
+  totals: Totals): string {
+  const lines = [versionLine(0), planLine(0, 1), ...(result.detail ? diagLines(0, result.detail) : []),
+    resultLine(0, result.ok, 1, name, result.directive, result.reason), totalsLine(totals)];
+  return `${lines.join('\n')}\n`;
+}
 
-export const bailOutLine = (reason: string): string => `Bail out! ${clean(reason)}`;
+/** gmemtest could not even start its run: `not ok 1 gmemtest # ERROR internal error`. */
+export const internalErrorDocument = (message: string): string => wholeRunDocument('gmemtest',
+  { ok: false, directive: 'ERROR', reason: 'internal error', detail: `internal error: ${message.replace(/\s+/g, ' ')}` },
+  { ...emptyTotals(), error: 1 });
+

@@ -16,8 +16,10 @@ export interface VmTypeCaps {
   advertised: boolean;
   /** KVM_CREATE_VM worked for this type. */
   created: boolean;
-  /** Why the type cannot be tested here, when it cannot. */
+  /** Why the type cannot be tested here, when it cannot (the same words on every host). */
   skipReason: string | null;
+  /** This host's side of it (the capability's value), when there is one. */
+  skipDetail: string | null;
   /** KVM_CAP_GUEST_MEMFD_FLAGS asked on a VM of this type. */
   guestMemfdFlags: number | null;
   /** KVM_CAP_GUEST_MEMFD asked on a VM of this type. */
@@ -43,9 +45,9 @@ export function vmTypeBits(capVmTypes: number): number[] {
 }
 
 function probeVmType(kvm: Kvm, type: number, advertised: boolean, capVmTypes: number): VmTypeCaps {
-  const base = { type, name: vmTypeName(type), advertised, created: false, guestMemfdFlags: null, guestMemfd: null };
+  const base = { type, name: vmTypeName(type), advertised, created: false, guestMemfdFlags: null, guestMemfd: null, skipDetail: null };
   if (!advertised) {
-    return { ...base, skipReason: `VM type ${type} not in KVM_CAP_VM_TYPES (${hex(capVmTypes)})` };
+    return { ...base, skipReason: `VM type ${type} not in KVM_CAP_VM_TYPES`, skipDetail: `KVM_CAP_VM_TYPES=${hex(capVmTypes)}` };
   }
   const r = kvm.tryCreateVm(type);
   if (!r.ok) return { ...base, skipReason: `KVM_CREATE_VM(type ${type}) failed: ${r.errnoName}` };

@@ -42,13 +42,23 @@ export class CheckFailure extends Error {
   }
 }
 
-/** Thrown by a case that cannot run on this host; reported as SKIP with the reason. */
+/**
+ * Thrown by a case that cannot run on this host; reported as SKIP with the reason, which
+ * must read the same on every host. What this host is like (its node count, a capability
+ * value) goes into `details`, shown as `# ` lines before the result.
+ */
 export class SkipCase extends Error {
-  constructor(reason: string) {
+  readonly details: readonly string[];
+
+  constructor(reason: string, details: readonly string[] = []) {
     super(reason);
     this.name = 'SkipCase';
+    this.details = details;
   }
 }
+
+/** Why a case that was planned did not run: the run was interrupted before it. */
+export const NOT_RUN = 'not run: interrupted';
 
 /** The case did not finish in time (its child was killed); reported `not ok ... # TIMEOUT`. */
 export class CaseTimeout extends Error {

@@ -11,6 +11,8 @@ export interface PlanNode {
   readonly id: string;
   /** When set, the node is reported SKIP with this reason and nothing in it runs. */
   readonly skip?: string;
+  /** This host's side of a skip (`# ` lines before the result); the reason stays host-independent. */
+  readonly skipDetails?: readonly string[];
   /** A group's subtests. */
   readonly children?: readonly PlanNode[];
   /** A case's body: returns normally to pass, throws to fail (SkipCase to skip). */
@@ -61,8 +63,14 @@ export function earlyLeaf(parentId: string, name: string, start: () => Promise<v
   };
 }
 
-export function skipped(parentId: string, name: string, reason: string): PlanNode {
-  return { name, id: childId(parentId, name), skip: reason };
+export function skipped(parentId: string, name: string, reason: string, details: readonly string[] = []): PlanNode {
+  const node = { name, id: childId(parentId, name), skip: reason };
+  return details.length > 0 ? { ...node, skipDetails: details } : node;
+}
+
+/** The number of cases (leaves) in a plan: a skipped node without children counts as one. */
+export function countLeaves(nodes: readonly PlanNode[]): number {
+  return nodes.reduce((n, x) => n + (x.children ? countLeaves(x.children) : 1), 0);
 }
 
 /** Every id in the tree, depth first (what --list prints). */

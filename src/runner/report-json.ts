@@ -6,11 +6,6 @@ import type { Reporter, Write } from './reporter.js';
 /** The `format` field of gmemtest's JSON documents. */
 export const RESULTS_FORMAT = 'gmemtest-results/1';
 
-/** The whole document of a run where nothing could run (no device...). */
-export function skipAllJson(version: string, reason: string): string {
-  return `${JSON.stringify({ tool: 'gmemtest', version, format: RESULTS_FORMAT, skipped: reason, results: [] }, null, 2)}\n`;
-}
-
 export interface JsonResult {
   id: string;
   path: string[];
@@ -29,6 +24,7 @@ export interface JsonReport {
   host: unknown;
   results: JsonResult[];
   totals: Totals | null;
+  /** Why the run was cut short (its cases from there on are reported not run), or null. */
   bail_out: string | null;
 }
 

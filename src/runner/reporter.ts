@@ -6,12 +6,15 @@ import type { PlanNode } from './plan.js';
 export type Write = (text: string) => void;
 
 export interface Reporter {
-  /** Before anything: the top-level plan count. */
-  begin(count: number): void;
+  /** Before anything: the plan (its top level; the whole tree below it). */
+  begin(plan: readonly PlanNode[]): void;
   /** A group starts: its subtests follow. */
   enterGroup(node: PlanNode, depth: number, count: number): void;
   /** A test (case or group) ended; `index` is its 1-based number among its siblings. */
   result(node: PlanNode, depth: number, index: number, outcome: Outcome): void;
-  /** The run ended, or was cut short with a bail-out reason. */
-  end(totals: Totals, bailOut?: string): void;
+  /**
+   * The run ended; `interrupted` says why it was cut short (the cases it did not reach
+   * were reported with the NOT_RUN reason).
+   */
+  end(totals: Totals, interrupted?: string): void;
 }

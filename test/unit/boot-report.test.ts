@@ -5,7 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import type { BootFailureKind, BootResult } from '../../src/boot/boot-and-run.js';
-import { bootHeader, bootReport, releaseTestName } from '../../src/cli/boot-ktap.js';
+import { bootHeader, bootReport, bootReportFlat, releaseTestName } from '../../src/cli/boot-ktap.js';
+import { readKtap } from '../../src/ktap/reader.js';
 import { ids, parseKtap } from '../helpers/ktap.js';
 
 const golden = (name: string): URL => new URL(`../../fixtures/golden/${name}`, import.meta.url);
@@ -72,17 +73,22 @@ t.test('guest exit codes map through', async (t) => {
   t.match(d.text, /^# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0$/m);
   t.equal(parseKtap(d.text).ok, true);
 
-  d = doc(completed('KTAP version 1\n1..0 # SKIP /dev/kvm unavailable (ENOENT)\n', 4));
+  d = doc(completed('KTAP version 1\n1..1\n# cannot open /dev/kvm: ENOENT (no such device)\nok 1 gmemtest # SKIP no usable KVM device\n' +
+    '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0\n', 4));
   t.equal(d.exitCode, 4);
-  t.match(d.text, new RegExp(`^ok 1 ${NAME} # SKIP /dev/kvm unavailable \\(ENOENT\\)$`, 'm'));
+  t.match(d.text, /^ {2}ok 1 gmemtest # SKIP no usable KVM device$/m, 'the guest\'s skip is nested, with its reason');
+  t.match(d.text, new RegExp(`^ok 1 ${NAME} # SKIP$`, 'm'), 'the kernel\'s result is a bare SKIP');
   t.match(d.text, /skip:1 error:0$/m);
   t.equal(parseKtap(d.text).ok, true);
 
-  // A crash half-way: the partial KTAP is kept, the test is an error, exit 1.
+  // A crash half-way: the partial KTAP is kept as diagnostics (nested it would leave a plan
+  // open), the test is an error, exit 1.
   d = doc(completed('KTAP version 1\n1..2\nok 1 a\n', 134));
   t.equal(d.exitCode, 1);
-  t.match(d.text, new RegExp(`^not ok 1 ${NAME} # ERROR guest gmemtest exited with 134$`, 'm'));
+  t.match(d.text, new RegExp(`^not ok 1 ${NAME} # ERROR guest KTAP not whole \\(exit 134\\): top level: plan 1..2 but 1 results$`, 'm'));
+  t.match(d.text, /^# guest KTAP \(not whole\):\n# {3}KTAP version 1\n# {3}1\.\.2\n# {3}ok 1 a$/m);
   t.match(d.text, /^#   guest says hello$/m, 'console lines as diagnostics, control characters dropped');
+  t.same(readKtap(d.text).problems, [], 'the outer document is whole');
 
   d = doc(completed('', 127));
   t.equal(d.exitCode, 1);
@@ -95,8 +101,8 @@ t.test('guest exit codes map through', async (t) => {
 
   d = doc(completed('KTAP version 1\n1..2\nok 1 a\nBail out! gmemtest: Error: boom\n', 1));
   t.equal(d.exitCode, 1);
-  t.match(d.text, /^  # Bail out! gmemtest: Error: boom$/m, 'the guest\'s bail-out is a diagnostic');
-  t.match(d.text, /# ERROR guest bailed out: gmemtest: Error: boom$/m);
+  t.match(d.text, /^#   Bail out! gmemtest: Error: boom$/m, 'the guest\'s bail-out is a diagnostic');
+  t.match(d.text, /# ERROR guest KTAP not whole \(exit 1\): it bailed out: gmemtest: Error: boom$/m);
   t.equal(parseKtap(d.text).bailout, false, 'the outer document does not bail out');
 });
 
@@ -123,4 +129,42 @@ t.test('every boot failure: not ok # ERROR <kind> (TIMEOUT), console tail, exit 
   }
   const noRelease = bootReport({ ...failed('qemu-error', 'x'), release: undefined }, '/k/bzImage');
   t.match(noRelease.text, /^not ok 1 bzimage # ERROR qemu-error$/m, 'kernel file name when the release is unknown');
+});
+
+t.test('flat: the guest\'s flat results unprefixed, its header as guest lines, plans that hold', async (t) => {
+  const flatHeader = bootHeader({
+    version: '0.0.0-test', kernel: KERNEL, release: RELEASE, accel: 'tcg', cpus: 2, memoryMiB: 2048, numa: 2, timeoutSec: 300,
+    guestArgv: ['/usr/bin/node', '/src/dist/bundle/gmemtest.mjs', '--format', 'ktap-flat'],
+  }, true);
+  t.notMatch(flatHeader, /^1\.\./m, 'no plan before the boot');
+  const flatDoc = (r: BootResult): { text: string; exitCode: number } => {
+    const rep = bootReportFlat(r);
+    return { text: flatHeader + rep.text, exitCode: rep.exitCode };
+  };
+  const guest = readFileSync(golden('sample-flat.ktap'), 'utf8');
+  let d = flatDoc(completed(guest, 1));
+  t.equal(d.exitCode, 1);
+  t.match(d.text, /^# guest: gmemtest test header$/m);
+  t.match(d.text, /^1\.\.9$/m, 'the guest\'s plan');
+  t.match(d.text, /^ok 4 suite_a\.skips # SKIP$/m, 'ids as the guest gave them');
+  t.same(readKtap(d.text).problems, []);
+  t.same(readKtap(d.text).totals, readKtap(guest).totals, 'the guest\'s Totals');
+
+  d = flatDoc(failed('kernel-panic', 'Kernel panic - not syncing: boom'));
+  t.equal(d.exitCode, 1);
+  t.match(d.text, /^1\.\.1\nnot ok 1 boot # ERROR kernel-panic\n# kernel-panic: Kernel panic - not syncing: boom$/m);
+  t.same(readKtap(d.text).problems, []);
+
+  d = flatDoc(failed('timeout', 'timeout after 300000 ms: the command did not finish; QEMU killed'));
+  t.match(d.text, /^not ok 1 boot # TIMEOUT timeout after 300000 ms/m);
+
+  // Died half-way: the results that came, and one more for the boot, under a plan that counts them.
+  d = flatDoc(completed('KTAP version 1\n1..42\nok 1 default_vm.guest_memfd_flags\nnot ok 2 default_vm.flags-none.file_size\n', 135));
+  t.equal(d.exitCode, 1);
+  t.match(d.text, /^1\.\.3\nok 1 default_vm\.guest_memfd_flags\nnot ok 2 default_vm\.flags-none\.file_size\nnot ok 3 boot # ERROR guest gmemtest did not finish its run \(exit 135\)$/m);
+  t.same(readKtap(d.text).problems, [], 'a whole document');
+  t.equal(readKtap(d.text).totals?.error, 1);
+
+  d = flatDoc(completed('usage', 2));
+  t.equal(d.exitCode, 2);
 });

@@ -3,7 +3,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { JsonReporter } from '../../src/runner/report-json.js';
-import { KtapReporter } from '../../src/runner/report-ktap.js';
+import { FlatKtapReporter, KtapReporter } from '../../src/runner/report-ktap.js';
+import { JunitReporter } from '../../src/runner/report-junit.js';
 import { group, leaf, skipped, type PlanNode } from '../../src/runner/plan.js';
 import { runPlan } from '../../src/runner/run.js';
 import { parseXfail } from '../../src/runner/xfail.js';
@@ -18,14 +19,14 @@ function samplePlan(): PlanNode[] {
       leaf(id, 'passes', () => {}),
       leaf(id, 'fails_eq', () => expectEq(4096, 8192, 'st_size is the size asked for')),
       leaf(id, 'fails_errno', () => expectErrno({ ret: 3, errno: 0 }, 22, 'unaligned size is refused')),
-      leaf(id, 'skips', () => skip('needs 2 NUMA nodes, host has 1')),
+      leaf(id, 'skips', () => skip('needs 2 NUMA nodes', ['host: this host has 1 NUMA node'])),
       group(id, 'nested', (nid) => [
         leaf(nid, 'throws', () => { throw new TypeError('boom\nsecond line'); }),
         leaf(nid, 'known_bad', () => expectEq(1, 2, 'guest wrote 0xff')),
         leaf(nid, 'known_good', () => {}),
       ]),
     ]),
-    skipped('', 'suite_b', 'VM type 2 not in KVM_CAP_VM_TYPES (0x1)'),
+    skipped('', 'suite_b', 'VM type 2 not in KVM_CAP_VM_TYPES', ['host: KVM_CAP_VM_TYPES=0x1']),
     group('', 'suite_c', (id) => [leaf(id, 'only_skips', () => skip('nothing to do'))]),
   ];
 }
@@ -53,6 +54,28 @@ t.test('KTAP reporter output matches the golden file and parses', async (t) => {
   t.ok(k.failures.length > 0, 'the failing top-level test is a failure');
 });
 
+t.test('flat KTAP: one result per case named by its id, diagnostics after it, bare SKIP', async (t) => {
+  let out = '';
+  await runPlan(samplePlan(), new FlatKtapReporter((s) => { out += s; }, ['gmemtest test header']), { xfail });
+  out = stable(out);
+  if (process.env.GMEMTEST_UPDATE_GOLDEN) writeFileSync(golden('sample-flat.ktap'), out);
+  t.equal(out, readFileSync(golden('sample-flat.ktap'), 'utf8'));
+  const k = parseKtap(out);
+  t.same(k.tree.map((n) => n.name), ['suite_a.passes', 'suite_a.fails_eq', 'suite_a.fails_errno', 'suite_a.skips',
+    'suite_a.nested.throws', 'suite_a.nested.known_bad', 'suite_a.nested.known_good', 'suite_b', 'suite_c.only_skips']);
+  t.ok(k.tree.every((n) => n.children.length === 0), 'no nesting');
+  t.match(out, /^ok 4 suite_a\.skips # SKIP\n# skip: needs 2 NUMA nodes\n# host: this host has 1 NUMA node$/m);
+  t.match(out, /^not ok 7 suite_a\.nested\.known_good\n# xpass: passed, but the --xfail file expects a failure: host quirk: memslot not served$/m);
+});
+
+t.test('JUnit output matches the golden file', async (t) => {
+  let out = '';
+  await runPlan(samplePlan(), new JunitReporter((s) => { out += s; }, { 'gmemtest.version': '0.0.0-test' }), { xfail });
+  out = out.replace(/ time="[0-9.]+"/g, ' time="0"').replace(/^( *at: ).*?(<\/error>)?$/gm, '$1FRAME$2');
+  if (process.env.GMEMTEST_UPDATE_GOLDEN) writeFileSync(golden('sample.junit.xml'), out);
+  t.equal(out, readFileSync(golden('sample.junit.xml'), 'utf8'));
+});
+
 t.test('JSON reporter output matches the golden file', async (t) => {
   let out = '';
   const r = new JsonReporter((s) => { out += s; }, '0.0.0-test', { kernel: 'test' });
@@ -67,14 +90,15 @@ t.test('JSON reporter output matches the golden file', async (t) => {
   t.equal(text, readFileSync(golden('sample.json'), 'utf8'));
 });
 
-t.test('a stop request bails out after the current case, output still parses', async (t) => {
+t.test('a stop request: the rest is reported not run, every plan holds, no bail-out', async (t) => {
   let out = '';
   let calls = 0;
   const r = new KtapReporter((s) => { out += s; });
   const summary = await runPlan(samplePlan(), r, { stopRequested: () => (++calls >= 2 ? 'interrupted by SIGTERM' : null) });
   t.equal(summary.bailedOut, 'interrupted by SIGTERM');
-  t.match(out, /^Bail out! interrupted by SIGTERM$/m);
-  t.match(out, /^# Totals: /m);
+  t.notMatch(out, /Bail out/);
+  t.match(out, /^# interrupted by SIGTERM: \d+ case\(s\) reported ERROR not run: interrupted\n# Totals: /m);
   const k = parseKtap(out);
-  t.equal(k.bailout, 'interrupted by SIGTERM');
+  t.equal(k.bailout, false);
+  t.same(k.failures.filter((f) => (f as { tapError?: unknown }).tapError), [], 'plans and numbering hold');
 });

@@ -66,5 +66,5 @@ t.test('one node: mbind and numa_allocation skip naming the node count', async (
     t.doesNotThrow(() => requireMultiNode(env));
     return;
   }
-  t.throws(() => requireMultiNode(env), new SkipCase(`needs a multi-node NUMA system; this host has ${env.numaNodes} NUMA node${env.numaNodes === 1 ? '' : 's'}`));
+  t.throws(() => requireMultiNode(env), new SkipCase('needs a multi-node NUMA system', [`host: this host has ${env.numaNodes} NUMA node${env.numaNodes === 1 ? '' : 's'}`]));
 });

@@ -9,7 +9,7 @@ import t from 'tap';
 import { hostInfo } from '../../src/kvm/host.js';
 import { Kvm } from '../../src/kvm/kvm.js';
 import { KVM_EXIT_HLT, KVM_EXIT_IO, KVM_X86_DEFAULT_VM } from '../../src/kvm/uapi.js';
-import { Asm } from '../../src/kvm/x86/asm.js';
+import { Asm } from '../../src/asm/x86_64.js';
 import { X86Guest } from '../../src/kvm/x86/guest.js';
 import { KtapReporter } from '../../src/runner/report-ktap.js';
 import { leaf } from '../../src/runner/plan.js';

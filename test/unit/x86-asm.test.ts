@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { Asm, type Reg32, type Reg64, type Reg8 } from '../../src/kvm/x86/asm.js';
+import { Asm, type Reg32, type Reg64, type Reg8 } from '../../src/asm/x86_64.js';
 import { memCheckProgram, spinProgram } from '../../src/kvm/x86/guest-code.js';
 import { UCALL_ASSERT, UCALL_DONE, UCALL_PORT } from '../../src/kvm/x86/ucall.js';
 

@@ -1,5 +1,5 @@
-/** The guest programs, written with asm.ts. Each reports through ucall.ts. */
-import { Asm } from './asm.js';
+/** The guest programs, written with asm/x86_64.ts. Each reports through ucall.ts. */
+import { Asm } from '../../asm/x86_64.js';
 import { UCALL_ASSERT, UCALL_DONE, UCALL_PORT } from './ucall.js';
 
 /** Reports `kind` (eax) on UCALL_PORT, then halts for good if ever resumed. */

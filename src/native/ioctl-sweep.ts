@@ -1,0 +1,47 @@
+/**
+ * The batched ioctl routine (part 11): one FFI crossing for a loop of ioctls whose
+ * argument struct differs only in its first u64, e.g. create_guest_memfd_invalid_sizes's
+ * KVM_CREATE_GUEST_MEMFD for size = 1 .. page_size - 1.
+ *
+ *   for (v = first; v <= last; v++) {
+ *     arg.word0 = v;                        // the rest of arg is the caller's, untouched
+ *     ret = syscall(nr, fd, request, &arg); // the raw instruction: ret is a value or -errno
+ *     out[v - first] = ret;
+ *     if (ret != expect) break;             // stop after the first unexpected result
+ *   }
+ *   issued = number of calls made; also the return value
+ *
+ * So the kernel sees the calls upstream's loop makes, in its order, up to and including
+ * the first one upstream would assert on; every check stays with the caller, which reads
+ * `out`. A successful call (ret >= 0, e.g. a new fd) is such an unexpected result: the
+ * caller owns and closes that fd.
+ *
+ * The routine takes one argument, the address of the parameter block below (all fields
+ * u64, little-endian), in the first argument register of the C ABI, and returns `issued`.
+ * It touches only that block and `out`, uses no stack beyond its return address, and
+ * calls nothing; it is position independent. One generator per architecture
+ * (src/native/<arch>/ioctl-sweep.ts) emits it; all share this block and contract.
+ */
+import { writeSharedObject, type ElfImage, type ElfMachine } from './elf.js';
+import { SWEEP_SYMBOL, type SweepProgram } from './ioctl-sweep-abi.js';
+import { x86_64IoctlSweep } from './x86_64/ioctl-sweep.js';
+
+export { SWEEP_BLOCK, SWEEP_SYMBOL, type SweepProgram } from './ioctl-sweep-abi.js';
+
+/** The machine the running Node process executes. */
+export function hostMachine(): ElfMachine {
+  if (process.arch === 'x64') return 'x86_64';
+  if (process.arch === 'arm64') return 'aarch64';
+  throw new Error(`no native code for ${process.arch}`);
+}
+
+export function ioctlSweepProgram(machine: ElfMachine = hostMachine()): SweepProgram {
+  if (machine === 'x86_64') return x86_64IoctlSweep();
+  throw new Error(`the ioctl sweep has no ${machine} generator yet`);
+}
+
+/** The routine as a shared object exporting {@link SWEEP_SYMBOL}. */
+export function ioctlSweepSharedObject(p: SweepProgram = ioctlSweepProgram()): ElfImage {
+  return writeSharedObject({ machine: p.machine, code: p.code, soname: 'libgmemtest-sweep.so',
+    exports: [{ name: SWEEP_SYMBOL, offset: p.entry, size: p.code.length - p.entry }] });
+}

@@ -24,16 +24,10 @@
  */
 import { writeSharedObject, type ElfImage, type ElfMachine } from './elf.js';
 import { SWEEP_SYMBOL, type SweepProgram } from './ioctl-sweep-abi.js';
+import { hostMachine } from './machine.js';
 import { x86_64IoctlSweep } from './x86_64/ioctl-sweep.js';
 
 export { SWEEP_BLOCK, SWEEP_SYMBOL, type SweepProgram } from './ioctl-sweep-abi.js';
-
-/** The machine the running Node process executes. */
-export function hostMachine(): ElfMachine {
-  if (process.arch === 'x64') return 'x86_64';
-  if (process.arch === 'arm64') return 'aarch64';
-  throw new Error(`no native code for ${process.arch}`);
-}
 
 export function ioctlSweepProgram(machine: ElfMachine = hostMachine()): SweepProgram {
   if (machine === 'x86_64') return x86_64IoctlSweep();

@@ -319,6 +319,13 @@ export class Asm {
     return this;
   }
 
+  /** `movsxd r64, dword [base + disp]` — REX.W 63 /r: a signed 32-bit load, sign-extended. */
+  movsxdR64Mem32(dst: Gpr64, base: Gpr64, disp = 0): this {
+    this.#op(true, GPR[dst], 0, GPR[base], 0x63);
+    this.#mem(GPR[dst], GPR[base], disp);
+    return this;
+  }
+
   /** `lea r64, [base + disp]` — REX.W 8D /r. */
   leaR64Mem(dst: Gpr64, base: Gpr64, disp: number): this {
     this.#op(true, GPR[dst], 0, GPR[base], 0x8d);

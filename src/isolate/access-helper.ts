@@ -180,6 +180,17 @@ function tempFilePath(elf: Uint8Array): string {
   return p;
 }
 
+/**
+ * The path the generated helper is executed from (a memfd as /proc/self/fd/N, else a
+ * temp file), created on first use. The runner may call it up front so that the memfd
+ * it keeps open is not created during a case.
+ */
+export function helperExecutable(): string {
+  const elf = helperProgram().elf;
+  programPath ??= memfdPath(elf) ?? tempFilePath(elf);
+  return programPath;
+}
+
 function dropProgramFiles(): void {
   if (programFd >= 0) libc.close(programFd);
   programFd = -1;
@@ -368,14 +379,12 @@ export class AccessHelper implements Disposable {
       if (opts.program) {
         spawned = spawnProcess(opts.program.path, argv, dups);
       } else {
-        const elf = helperProgram().elf;
-        programPath ??= memfdPath(elf) ?? tempFilePath(elf);
-        spawned = spawnProcess(programPath, argv, dups);
+        spawned = spawnProcess(helperExecutable(), argv, dups);
         if (spawned.err !== 0 && programFd >= 0) {
           // The memfd cannot be executed here (vm.memfd_noexec = 2, no /proc): a file.
           libc.close(programFd);
           programFd = -1;
-          programPath = tempFilePath(elf);
+          programPath = tempFilePath(helperProgram().elf);
           spawned = spawnProcess(programPath, argv, dups);
         }
       }
@@ -406,7 +415,13 @@ export class AccessHelper implements Disposable {
         : `access helper ended before it was ready: ${describeEnd(end)}`, end);
     }
     const [kind, version, value, aux] = r.msg;
-    if (kind !== Kind.READY || version !== PROTOCOL_VERSION || (!opts.program && (value !== this.bufferAddr || aux !== this.bufferSize))) {
+    if (kind === Kind.FAULT) {
+      this.#fault = this.#readFault(aux);
+      const end = this.#finish(false);
+      throw new AccessHelperStartError(`access helper ended before it was ready: ${describeEnd(end)}`, end);
+    }
+    if (kind !== Kind.READY || version !== PROTOCOL_VERSION
+      || (!opts.program && (value !== this.bufferAddr || aux !== this.bufferSize))) {
       const end = this.#finish(true);
       throw new AccessHelperStartError(`access helper said [${r.msg.join(', ')}] instead of READY v${PROTOCOL_VERSION}`, end);
     }
@@ -445,6 +460,11 @@ export class AccessHelper implements Disposable {
 
     const ack = this.#readMessage(ackDeadline);
     if (ack.result !== 'ok') return this.#failed(command, false, ack.result, t0, this.startupTimeoutMs);
+    if (ack.msg[0] === Kind.FAULT) {
+      // A signal that arrived between commands (sent by another process: no access faulted).
+      this.#fault = this.#readFault(ack.msg[3]);
+      return this.#failed(command, false, 'eof', t0, this.startupTimeoutMs);
+    }
     if (ack.msg[0] !== Kind.ACK || ack.msg[1] !== op) return this.#protocolError(command, ack.msg, t0);
 
     const res = this.#readMessage(performance.now() + this.opTimeoutMs);

@@ -172,6 +172,7 @@ t.test('host-side forms: hand-checked bytes (Intel SDM)', async (t) => {
   t.equal(one((a) => a.movMem64R64('r8', 0x100, 'r9')), '4d898800010000', 'mov [r8+0x100], r9');
   t.equal(one((a) => a.movzxR32Mem8Disp('eax', 'rsi')), '0fb606', 'movzx eax, byte [rsi]');
   t.equal(one((a) => a.leaR64Mem('rdx', 'r8', 72)), '498d5048', 'lea rdx, [r8+72]');
+  t.equal(one((a) => a.movsxdR64Mem32('rax', 'r13', 8)), '49634508', 'movsxd rax, dword [r13+8]');
   t.equal(one((a) => a.leaR64Rip('rax', 'x').label('x')), '488d0500000000', 'lea rax, [rip+0]');
   t.equal(one((a) => a.addR64Imm('rax', 0x1000)), '480500100000', 'add rax, 0x1000 (short form)');
   t.equal(one((a) => a.addR64Imm('r9', 1)), '4983c101', 'add r9, 1 (imm8)');
@@ -226,6 +227,7 @@ t.test('host-side forms: the same bytes as GNU as', { skip: haveGas ? false : 'G
         both(() => a.movR64Mem64(r, s, d), `movq ${att(d)}(%${s}), %${r}`);
         both(() => a.movMem64R64(s, d, r), `movq %${r}, ${att(d)}(%${s})`);
         both(() => a.leaR64Mem(r, s, d), `leaq ${att(d)}(%${s}), %${r}`);
+        both(() => a.movsxdR64Mem32(r, s, d), `movslq ${att(d)}(%${s}), %${r}`);
         both(() => a.movzxR32Mem8Disp(G32[G64.indexOf(r)]!, s, d), `movzbl ${att(d)}(%${s}), %${G32[G64.indexOf(r)]}`);
       }
     }

@@ -19,7 +19,7 @@ import {
 } from '../access-protocol.js';
 
 const SYS = {
-  read: 0, write: 1, rt_sigaction: 13, rt_sigreturn: 15, getppid: 110, prctl: 157, exit_group: 231, close_range: 436,
+  read: 0, write: 1, rt_sigaction: 13, rt_sigreturn: 15, getpid: 39, kill: 62, getppid: 110, prctl: 157, exit_group: 231, close_range: 436,
 } as const;
 const PR_SET_PDEATHSIG = 1;
 const PR_SET_DUMPABLE = 4;
@@ -192,8 +192,12 @@ function program(): Asm {
     .label('read_done')
     .ret();
 
-  // SIGBUS/SIGSEGV handler (rdi = signo, rsi = siginfo, rdx = ucontext): FAULT, then return.
+  // SIGBUS/SIGSEGV handler (rdi = signo, rsi = siginfo, rdx = ucontext): FAULT, then
+  // return to repeat the access. A signal another process sent (si_code <= 0: SI_USER,
+  // SI_TKILL, SI_QUEUE) has no access to repeat: the helper sends it to itself instead,
+  // now with the default action, so it still dies of it.
   a.label('on_fault')
+    .movR64R64X('r12', 'rdi').movR64R64X('r13', 'rsi')
     .movR32Imm32('edi', FMSG)
     .movR32Imm32('eax', Kind.FAULT).movMem64R64('rdi', 0, 'rax')
     .movR32Imm32('ecx', CUR_OP).movR64Mem64('rax', 'rcx', 0).movMem64R64('rdi', 8, 'rax')
@@ -201,6 +205,10 @@ function program(): Asm {
     .movR32Imm32('eax', FAULT_INFO_SIZE).movMem64R64('rdi', 24, 'rax')
     .addR64Imm('rdi', MESSAGE_SIZE).movR32Imm32('ecx', FAULT_INFO_SIZE).repMovsb()
     .movR32Imm32('esi', FMSG).movR32Imm32('edx', MESSAGE_SIZE + FAULT_INFO_SIZE).callNear('write_all')
+    .movsxdR64Mem32('rax', 'r13', 8).testR64R64('rax', 'rax').jccNear('g', 'fault_return');
+  sys(SYS.getpid).movR64R64X('rdi', 'rax').movR64R64X('rsi', 'r12');
+  sys(SYS.kill) // SA_NODEFER: delivered as this call returns
+    .label('fault_return')
     .ret();
   a.label('restorer');
   sys(SYS.rt_sigreturn).ud2();

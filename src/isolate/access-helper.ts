@@ -215,7 +215,7 @@ const POLLOUT = 0x4;
 const SYS_pidfd_open = 434; // the same number on every architecture (the unified table from 424 on)
 
 /** Scratch for one spawn: pid, file actions, attributes, signal sets, path and argv. */
-const SP = { pid: 0, fa: 64, attr: 640, mask: 1216, sigdef: 1344, strings: 1536, size: 8192 } as const;
+const SP = { pid: 0, pipe: 8, fa: 64, strings: 1024, size: 8192 } as const;
 let spawnScratch: NativeRegion | null = null;
 
 /** `fd` itself if it is >= 10, else a CLOEXEC duplicate >= 10 (so no dup2 target clobbers a source). */
@@ -227,12 +227,43 @@ function highFd(fd: number, owned: number[]): number {
   return r.ret;
 }
 
+/**
+ * The spawn attributes, the same for every helper, made once: no signal blocked in the
+ * child, and every standard signal at its default action (Node ignores SIGPIPE, and an
+ * ignored signal would stay ignored across exec).
+ */
+let spawnAttr: NativeRegion | null = null;
+function attributes(): number {
+  if (spawnAttr !== null) return spawnAttr.addr;
+  const r = new NativeRegion(4096);
+  const b = r.buf;
+  const ATTR = 0;
+  const MASK = 1024;
+  const SIGDEF = 1024 + SIGSET_SIZE;
+  for (let sig = 1; sig < 32; sig++) {
+    if (sig === SIGKILL || sig === 19 /* SIGSTOP */) continue;
+    b[SIGDEF + ((sig - 1) >> 3)]! |= 1 << ((sig - 1) & 7);
+  }
+  const failed = [
+    libc.posix_spawnattr_init(r.addr + ATTR),
+    libc.posix_spawnattr_setflags(r.addr + ATTR, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF),
+    libc.posix_spawnattr_setsigmask(r.addr + ATTR, r.addr + MASK),
+    libc.posix_spawnattr_setsigdefault(r.addr + ATTR, r.addr + SIGDEF),
+  ].find((x) => x.ret !== 0);
+  if (failed) {
+    r.free();
+    throw new AccessHelperStartError(`posix_spawnattr: ${errnoName(failed.ret)}`);
+  }
+  spawnAttr = r;
+  return r.addr;
+}
+
 /** posix_spawn(path, argv, envp = {}) with `dups` [from, to] applied in the child; returns the pid or an error number. */
 function spawnProcess(path: string, argv: readonly string[], dups: readonly (readonly [number, number])[]): { pid: number; err: number } {
   spawnScratch ??= new NativeRegion(SP.size);
   const s = spawnScratch;
   const b = s.buf;
-  b.fill(0);
+  const attr = attributes();
   // Strings, then the argv pointer array, then envp = { NULL }.
   let at = SP.strings;
   const put = (str: string): number => {
@@ -248,30 +279,20 @@ function spawnProcess(path: string, argv: readonly string[], dups: readonly (rea
   at = Math.ceil(at / 8) * 8;
   const argvAt = at;
   argAddrs.forEach((p, i) => b.writeBigUInt64LE(BigInt(p), argvAt + 8 * i));
-  const envpAt = argvAt + 8 * (argAddrs.length + 1); // argv's NULL, then envp's NULL
-  // The child starts with no signal blocked and every standard signal at its default
-  // action (Node ignores SIGPIPE, and an ignored signal would stay ignored across exec).
-  for (let sig = 1; sig < 32; sig++) {
-    if (sig === SIGKILL || sig === 19) continue;
-    b[SP.sigdef + ((sig - 1) >> 3)]! |= 1 << ((sig - 1) & 7);
-  }
+  b.writeBigUInt64LE(0n, argvAt + 8 * argAddrs.length); // argv's NULL
+  const envpAt = argvAt + 8 * (argAddrs.length + 1);
+  b.writeBigUInt64LE(0n, envpAt); // envp's NULL
   const fa = s.addr + SP.fa;
-  const attr = s.addr + SP.attr;
   libc.posix_spawn_file_actions_init(fa);
-  libc.posix_spawnattr_init(attr);
   try {
     for (const [from, to] of dups) {
       const r = libc.posix_spawn_file_actions_adddup2(fa, from, to);
       if (r.ret !== 0) return { pid: -1, err: r.ret };
     }
-    libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    libc.posix_spawnattr_setsigmask(attr, s.addr + SP.mask);
-    libc.posix_spawnattr_setsigdefault(attr, s.addr + SP.sigdef);
     const r = libc.posix_spawn(s.addr + SP.pid, pathAddr, fa, attr, s.addr + argvAt, s.addr + envpAt);
     if (r.ret !== 0) return { pid: -1, err: r.ret };
     return { pid: b.readInt32LE(SP.pid), err: 0 };
   } finally {
-    libc.posix_spawnattr_destroy(attr);
     libc.posix_spawn_file_actions_destroy(fa);
   }
 }
@@ -302,7 +323,14 @@ export function killAllAccessHelpers(): number {
 // ---- the client -----------------------------------------------------------------------
 
 /** I/O buffer layout: pollfds, the waitpid status, the command, then the reply buffer. */
-const IO = { pollfds: 0, status: 32, command: 64, reply: 4096 } as const;
+const IO = { pollfds: 0, status: 32, command: 64, reply: 4096, size: 4096 + 0x20000 } as const;
+/** I/O buffers of reaped helpers, for the next ones (each is an mmap and a munmap less). */
+const ioPool: NativeRegion[] = [];
+const takeIo = (): NativeRegion => ioPool.pop() ?? new NativeRegion(IO.size);
+const returnIo = (r: NativeRegion): void => {
+  if (ioPool.length < 4) ioPool.push(r);
+  else r.free();
+};
 
 type ReadResult = 'ok' | ReadFailure;
 type ReadFailure = 'eof' | 'timeout' | 'exited';
@@ -356,18 +384,24 @@ export class AccessHelper implements Disposable {
   static spawn(opts: AccessHelperOptions = {}): AccessHelper {
     const t0 = performance.now();
     const owned: number[] = [];
-    const fds = new NativeRegion(4096);
-    let helper: AccessHelper | null = null;
+    const io = takeIo();
+    let spawned: { pid: number; err: number } = { pid: -1, err: 0 };
+    let cmdWrite = -1;
+    let replyRead = -1;
     try {
+      spawnScratch ??= new NativeRegion(SP.size);
+      const fds = spawnScratch;
       const pipe = (): [number, number] => {
-        const r = libc.pipe2(fds.addr, O_CLOEXEC);
+        const r = libc.pipe2(fds.addr + SP.pipe, O_CLOEXEC);
         if (r.ret < 0) throw new AccessHelperStartError(`pipe2: ${errnoName(r.errno)}`);
-        const ends: [number, number] = [fds.buf.readInt32LE(0), fds.buf.readInt32LE(4)];
+        const ends: [number, number] = [fds.buf.readInt32LE(SP.pipe), fds.buf.readInt32LE(SP.pipe + 4)];
         owned.push(...ends);
         return ends;
       };
-      const [cmdRead, cmdWrite] = pipe();
-      const [replyRead, replyWrite] = pipe();
+      const [cmdRead, cw] = pipe();
+      const [rr, replyWrite] = pipe();
+      cmdWrite = cw;
+      replyRead = rr;
       // Our ends never block (every wait is a poll with a deadline); the helper's ends,
       // separate open file descriptions, stay blocking.
       libc.fcntl(cmdWrite, F_SETFL, O_NONBLOCK);
@@ -375,7 +409,6 @@ export class AccessHelper implements Disposable {
       const dups: [number, number][] = [[highFd(cmdRead, owned), 0], [highFd(replyWrite, owned), 1]];
       if (opts.fd !== undefined) dups.push([highFd(opts.fd, owned), 3]);
       const argv = opts.program?.argv ?? ['gmem-access', String(process.pid)];
-      let spawned: { pid: number; err: number };
       if (opts.program) {
         spawned = spawnProcess(opts.program.path, argv, dups);
       } else {
@@ -389,20 +422,17 @@ export class AccessHelper implements Disposable {
         }
       }
       if (spawned.err !== 0) throw new AccessHelperStartError(`posix_spawn: ${errnoName(spawned.err)}`);
-      const pidfd = libc.syscall(SYS_pidfd_open, spawned.pid, 0);
-      // Only our ends stay open here; the child has its own copies.
-      for (const fd of owned) if (fd !== cmdWrite && fd !== replyRead) libc.close(fd);
-      owned.length = 0;
-      helper = new AccessHelper(spawned.pid, cmdWrite, replyRead, pidfd.ret >= 0 ? pidfd.ret : -1,
-        new NativeRegion(4096 + 0x20000), opts);
-      helper.#awaitReady(t0, opts);
-      return helper;
     } catch (e) {
       for (const fd of owned) libc.close(fd);
+      returnIo(io);
       throw e;
-    } finally {
-      fds.free();
     }
+    // Only our ends stay open here; the child has its own copies.
+    for (const fd of owned) if (fd !== cmdWrite && fd !== replyRead) libc.close(fd);
+    const pidfd = libc.syscall(SYS_pidfd_open, spawned.pid, 0);
+    const helper = new AccessHelper(spawned.pid, cmdWrite, replyRead, pidfd.ret >= 0 ? pidfd.ret : -1, io, opts);
+    helper.#awaitReady(t0, opts);
+    return helper;
   }
 
   #awaitReady(t0: number, opts: AccessHelperOptions): void {
@@ -625,7 +655,7 @@ export class AccessHelper implements Disposable {
     }
     for (const fd of [this.#cmdFd, this.#replyFd, this.#pidFd]) if (fd >= 0) libc.close(fd);
     this.#cmdFd = this.#replyFd = this.#pidFd = -1;
-    this.#io.free();
+    returnIo(this.#io);
     live.delete(this);
     return this.#end;
   }

@@ -8,7 +8,7 @@ import { encodeCreateGuestMemfd } from '../kvm/structs.js';
 import { KVM_CREATE_GUEST_MEMFD } from '../kvm/uapi.js';
 import { MachineCode, type CodeLoader } from '../kvm/machine-code.js';
 import { NativeRegion } from '../kvm/native.js';
-import { ioctlSweepProgram, ioctlSweepSharedObject, SWEEP_BLOCK as B, SWEEP_SYMBOL, type SweepProgram } from '../native/ioctl-sweep.js';
+import { ioctlSweepProgram, ioctlSweepSharedObjectBytes, SWEEP_BLOCK as B, SWEEP_SYMBOL, type SweepProgram } from '../native/ioctl-sweep.js';
 
 export interface SweepRequest {
   readonly fd: number;
@@ -43,12 +43,27 @@ export class IoctlSweeper implements Disposable {
     this.code = code;
   }
 
-  /** Generates the routine for this machine and loads it the given way. */
-  static open(how: CodeLoader = 'dlopen'): IoctlSweeper {
+  /**
+   * Generates the routine for this machine and loads it: the given way, or by default
+   * through dlopen (a mapped file: allowed where W^X policies refuse to make anonymous
+   * memory executable) and, where that fails, through bsearch.
+   */
+  static open(how?: CodeLoader): IoctlSweeper {
     const p = ioctlSweepProgram();
-    const code = how === 'dlopen'
-      ? MachineCode.fromSharedObject(ioctlSweepSharedObject(p).bytes, SWEEP_SYMBOL)
-      : MachineCode.fromCode(p.code, p.entry);
+    const viaDlopen = (): MachineCode => MachineCode.fromSharedObject(ioctlSweepSharedObjectBytes(p), SWEEP_SYMBOL);
+    const viaBsearch = (): MachineCode => MachineCode.fromCode(p.code, p.entry);
+    if (how === 'dlopen') return new IoctlSweeper(p, viaDlopen());
+    if (how === 'bsearch') return new IoctlSweeper(p, viaBsearch());
+    let code: MachineCode;
+    try {
+      code = viaDlopen();
+    } catch (first) {
+      try {
+        code = viaBsearch();
+      } catch {
+        throw first;
+      }
+    }
     return new IoctlSweeper(p, code);
   }
 
@@ -82,8 +97,15 @@ export class IoctlSweeper implements Disposable {
     this.code.call(mem.addr);
     const issued = Number(buf.readBigInt64LE(B.issued));
     if (!(issued >= 0 && issued <= n)) throw new Error(`ioctl sweep reported ${issued} calls of ${n}`);
+    // Each i64 read as two i32 halves (no BigInt per element: this loop runs 4095 times
+    // per flag set, and in an emulated guest BigInt arithmetic is what it would cost).
+    const words = new Int32Array(buf.buffer, buf.byteOffset + B.size, 2 * issued);
     const results = new Array<number>(issued);
-    for (let i = 0; i < issued; i++) results[i] = Number(buf.readBigInt64LE(B.size + 8 * i));
+    for (let i = 0; i < issued; i++) {
+      const lo = words[2 * i]!;
+      const hi = words[2 * i + 1]!;
+      results[i] = hi === lo >> 31 ? lo : Number(buf.readBigInt64LE(B.size + 8 * i));
+    }
     return { issued, results };
   }
 

@@ -25,13 +25,28 @@
 import { writeSharedObject, type ElfImage, type ElfMachine } from './elf.js';
 import { SWEEP_SYMBOL, type SweepProgram } from './ioctl-sweep-abi.js';
 import { hostMachine } from './machine.js';
+import { PREBUILT } from './prebuilt.js';
 import { x86_64IoctlSweep } from './x86_64/ioctl-sweep.js';
 
 export { SWEEP_BLOCK, SWEEP_SYMBOL, type SweepProgram } from './ioctl-sweep-abi.js';
 
-export function ioctlSweepProgram(machine: ElfMachine = hostMachine()): SweepProgram {
+/** The routine for `machine`: the prebuilt bytes (prebuilt.ts) unless `fresh`. */
+export function ioctlSweepProgram(machine: ElfMachine = hostMachine(), opts: { fresh?: boolean } = {}): SweepProgram {
+  const pre = PREBUILT[machine]?.ioctlSweep;
+  if (pre && !opts.fresh) {
+    return { machine, code: new Uint8Array(Buffer.from(pre.code, 'base64')), entry: pre.entry, ioctlNr: pre.ioctlNr };
+  }
   if (machine === 'x86_64') return x86_64IoctlSweep();
   throw new Error(`the ioctl sweep has no ${machine} generator yet`);
+}
+
+/** The shared object's bytes: prebuilt for the prebuilt program, written otherwise. */
+export function ioctlSweepSharedObjectBytes(p: SweepProgram = ioctlSweepProgram()): Uint8Array {
+  const pre = PREBUILT[p.machine]?.ioctlSweep;
+  if (pre && Buffer.from(p.code).toString('base64') === pre.code && p.entry === pre.entry) {
+    return new Uint8Array(Buffer.from(pre.sharedObject, 'base64'));
+  }
+  return ioctlSweepSharedObject(p).bytes;
 }
 
 /** The routine as a shared object exporting {@link SWEEP_SYMBOL}. */

@@ -9,9 +9,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { AccessHelper, helperExecutable, helperProgram } from '../src/isolate/access-helper.js';
 import { IoctlSweeper } from '../src/isolate/ioctl-sweep.js';
 import { runFaultProbe } from '../src/kvm/fault-probe.js';
+import { setInterceptor } from '../src/kvm/libc.js';
 import { Kvm } from '../src/kvm/kvm.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../src/kvm/uapi.js';
-import { ioctlSweepProgram, ioctlSweepSharedObject } from '../src/native/ioctl-sweep.js';
+import { accessHelperProgram } from '../src/native/access-helper.js';
+import { ioctlSweepProgram, ioctlSweepSharedObjectBytes } from '../src/native/ioctl-sweep.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string | null): string | null => {
@@ -27,7 +29,8 @@ const r3 = (x: number): number => Number(x.toFixed(3));
 
 const out: Record<string, unknown> = {};
 out.generateHelperColdMs = r3(ms(() => helperProgram()));
-out.generateSweepColdMs = r3(ms(() => ioctlSweepSharedObject(ioctlSweepProgram())));
+out.generateSweepColdMs = r3(ms(() => ioctlSweepSharedObjectBytes(ioctlSweepProgram())));
+out.generateHelperFreshMs = r3(ms(() => accessHelperProgram(undefined, { fresh: true })));
 out.helperMemfdMs = r3(ms(() => helperExecutable()));
 
 const nodeStarts: number[] = [];
@@ -52,6 +55,28 @@ for (let i = 0; i < probes + 1; i++) {
   else helper.push(dt);
 }
 out.helperSigbusFirstMs = r3(firstSpawn);
+// libc calls (FFI crossings) of one probe and of one idle round trip.
+{
+  let calls = 0;
+  setInterceptor((_c, real) => { calls++; return real(); });
+  const h = AccessHelper.spawn({ fd: gmem.fd });
+  const spawnCalls = calls;
+  calls = 0;
+  h.syscall(39);
+  const opCalls = calls;
+  calls = 0;
+  const m = h.syscall(9, 0, SIZE, 3, 1, 3, 0);
+  calls = 0;
+  h.fill(m.status === 'ok' ? m.ret : 0, SIZE, 0xaa);
+  const dieCalls = calls;
+  setInterceptor(null);
+  out.ffiCalls = { spawn: spawnCalls, getpidRoundTrip: opCalls, faultingFillAndReap: dieCalls };
+  const h2 = AccessHelper.spawn();
+  const rt: number[] = [];
+  for (let i = 0; i < 21; i++) rt.push(ms(() => h2.syscall(39)));
+  out.helperRoundTripMedianMs = r3(median(rt));
+  h2.close();
+}
 out.helperSigbusMedianMs = r3(median(helper));
 out.helperSigbusMinMs = r3(Math.min(...helper));
 

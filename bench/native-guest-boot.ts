@@ -2,11 +2,12 @@
 // into one file beside the fault probe's bundle, so the Node probe finds its child).
 // Usage: npm run build && npx tsx bench/native-guest-boot.ts [manifest suite (sid)]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootAndRun } from '../src/boot/boot-and-run.js';
+import { accessHelperProgram } from '../src/native/access-helper.js';
 // @ts-expect-error: a plain .mjs build script without types
 import { bundle } from '../scripts/bundle.mjs';
 
@@ -22,9 +23,14 @@ await (bundle as (o: object) => Promise<unknown>)({ entry: join(root, 'bench', '
 const dir = mkdtempSync(join(tmpdir(), 'gmemtest-guest-bench-'));
 const c = join(dir, 'gmem_baseline');
 execFileSync('gcc', ['-O2', '-o', c, join(root, 'bench', 'c', 'gmem_baseline.c')]);
+// The helper as a build step would leave it in dist/, read over 9p in the guest.
+const helperFile = join(root, 'dist', 'native', 'x86_64', 'gmem-access');
+mkdirSync(dirname(helperFile), { recursive: true });
+writeFileSync(helperFile, accessHelperProgram('x86_64').elf);
+chmodSync(helperFile, 0o755);
 try {
   const r = await bootAndRun({ kernel: k.vmlinuz, modules: k.modules, timeoutSec: 900,
-    command: ['/usr/bin/node', out, '--c', c], cwd: root });
+    command: ['/usr/bin/node', out, '--c', c, '--helper-file', helperFile], cwd: root });
   if (!r.ok) throw new Error(`boot: ${JSON.stringify(r).slice(0, 2000)}`);
   process.stdout.write(r.stdout);
   process.stderr.write(`# boot: ${JSON.stringify(r.timings)}\n`);

@@ -21,6 +21,8 @@ const opt = (name: string, dflt: string | null): string | null => {
   return i >= 0 ? argv[i + 1] ?? dflt : dflt;
 };
 const cBinary = opt('--c', null);
+/** The helper as a file (e.g. on the guest's 9p root), to compare exec from a file with the memfd. */
+const helperFile = opt('--helper-file', null);
 const probes = Number(opt('--probes', '21'));
 const nodeProbes = Number(opt('--node-probes', '5'));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -55,6 +57,19 @@ for (let i = 0; i < probes + 1; i++) {
   else helper.push(dt);
 }
 out.helperSigbusFirstMs = r3(firstSpawn);
+if (helperFile) {
+  const xs: number[] = [];
+  for (let i = 0; i < probes; i++) {
+    const t0 = performance.now();
+    const h = AccessHelper.spawn({ fd: gmem.fd, program: { path: helperFile, argv: ['gmem-access', String(process.pid)] } });
+    const m = h.syscall(9, 0, SIZE, 3, 1, 3, 0);
+    const o = h.fill(m.status === 'ok' ? m.ret : 0, SIZE, 0xaa);
+    xs.push(performance.now() - t0);
+    if (o.status !== 'died') throw new Error('no SIGBUS from the file helper');
+  }
+  out.helperFromFileSigbusFirstMs = r3(xs[0]!);
+  out.helperFromFileSigbusMedianMs = r3(median(xs));
+}
 // libc calls (FFI crossings) of one probe and of one idle round trip.
 {
   let calls = 0;

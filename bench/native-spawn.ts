@@ -91,10 +91,13 @@ async function viaNodeProbe(): Promise<number> {
 const r = { helperMemfd: [] as number[], helperFile: [] as number[], childProcess: [] as number[], nodeProbe: [] as number[] };
 viaHelper(); viaHelper(filePath); await viaChildProcess(); await viaNodeProbe(); // warm-up
 for (let i = 0; i < rounds; i++) {
-  r.helperMemfd.push(viaHelper());
-  r.helperFile.push(viaHelper(filePath));
+  // The order changes every round: the one after the asynchronous ones would pay for their aftermath.
+  const sync = [(): void => { r.helperMemfd.push(viaHelper()); }, (): void => { r.helperFile.push(viaHelper(filePath)); }];
+  if (i % 2) sync.reverse();
+  for (const f of sync) f();
   r.childProcess.push(await viaChildProcess());
   r.nodeProbe.push(await viaNodeProbe());
+  await new Promise((res) => setTimeout(res, 5));
 }
 rmSync(dir, { recursive: true, force: true });
 gmem.close(); vm.close(); kvm.close();

@@ -18,9 +18,11 @@
  * acknowledged it, and, for SIGBUS/SIGSEGV, the faulting address its signal handler
  * reported (si_addr, si_code) just before the fault was repeated and killed it.
  *
- * The executable is generated at the first spawn and written to a memfd, which is
- * executed as /proc/self/fd/N (no file system, no 9p read in a guest, no noexec mount);
- * where that cannot be executed, a private temp file is used instead.
+ * The executable (the generator's bytes, prebuilt: src/native/prebuilt.ts) is written at
+ * the first spawn to a memfd, which is executed as /proc/self/fd/N (no file system, no
+ * 9p read in a guest, no noexec mount) and kept open for the life of the process; where
+ * that cannot be executed, a private temp file is used instead. helperExecutable() does
+ * this up front.
  *
  * PR_SET_PDEATHSIG fires when the *thread* that spawned the helper exits: spawn helpers
  * from the main thread (a worker's helpers would die with the worker).

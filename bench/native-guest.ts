@@ -8,10 +8,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { AccessHelper, helperExecutable, helperProgram } from '../src/isolate/access-helper.js';
 import { IoctlSweeper } from '../src/isolate/ioctl-sweep.js';
-import { runFaultProbe } from '../src/kvm/fault-probe.js';
+import { runFaultProbe } from '../src/isolate/fault-probe.js';
 import { setInterceptor } from '../src/kvm/libc.js';
 import { Kvm } from '../src/kvm/kvm.js';
-import { GUEST_MEMFD_FLAG_MMAP } from '../src/kvm/uapi.js';
+import { GUEST_MEMFD_FLAG_MMAP } from '../src/kvm/uapi/kvm.js';
 import { accessHelperProgram } from '../src/native/access-helper.js';
 import { ioctlSweepProgram, ioctlSweepSharedObjectBytes } from '../src/native/ioctl-sweep.js';
 

@@ -12,9 +12,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessHelper, helperExecutable, helperProgram } from '../src/isolate/access-helper.js';
-import { runFaultProbe } from '../src/kvm/fault-probe.js';
+import { runFaultProbe } from '../src/isolate/fault-probe.js';
 import { Kvm } from '../src/kvm/kvm.js';
-import { GUEST_MEMFD_FLAG_MMAP } from '../src/kvm/uapi.js';
+import { GUEST_MEMFD_FLAG_MMAP } from '../src/kvm/uapi/kvm.js';
 import { COMMAND_SIZE, Op } from '../src/native/access-protocol.js';
 
 const rounds = Number(process.argv[2] ?? 21);

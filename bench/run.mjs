@@ -301,7 +301,7 @@ async function main() {
     msRow('  C: cases part', st.cCases),
     msRow('SIGBUS child (spawn to reaped, real probe)', st.child),
   ], ['series', 'min', 'median', 'max', 'n']));
-  console.log('  SIGBUS child: a real fault_private probe (bench/sigbus-child.mjs through dist/kvm/fault-probe.js): spawn, map, read, SIGBUS, reaped');
+  console.log('  SIGBUS child: a real fault_private probe (bench/sigbus-child.mjs through dist/isolate/fault-probe.js): spawn, map, read, SIGBUS, reaped');
 
   // Per-case medians: one row per case, one column per flag set.
   const cols = [];
@@ -356,7 +356,7 @@ async function main() {
       ffi: { calls: o.calls, rounds: o.ffiRounds, layer_ns_per_call: ffi.layerNsPerCall, raw_ioctl_ns_per_call: ffi.rawIoctlNsPerCall, c_ns_per_call: cCall,
         layer_us: round(ffiUs, 4), raw_ioctl_us: round(rawUs, 4), c_us: round(cUs, 4) },
       c_baseline: c.exe ? { compiler: c.cc, last: cInfo } : { skipped: c.why },
-      sigbus_child: { file: 'bench/sigbus-child.mjs -> dist/kvm/fault-probe-child.js', exit_code: childCode },
+      sigbus_child: { file: 'bench/sigbus-child.mjs -> dist/isolate/fault-probe-child.js', exit_code: childCode },
     },
     ...(profile ? { profile } : {}),
   };

@@ -2,7 +2,7 @@
 // a probe child that maps it and reads offset 0, killed by SIGBUS. Prints one JSON line
 // with the child's wall time from spawn to reaped (the probe module's own timing).
 import { Kvm } from '../dist/kvm/kvm.js';
-import { runFaultProbe } from '../dist/kvm/fault-probe.js';
+import { runFaultProbe } from '../dist/isolate/fault-probe.js';
 
 const kvm = Kvm.open();
 const vm = kvm.createVm(0);

@@ -6,10 +6,9 @@
 //   node scripts/bundle.mjs [--entry dist/cli/main.js] [--outfile dist/bundle/gmemtest.mjs]
 //                           [--format esm|cjs] [--absolute-externals] [--minify]
 //
-// Without --entry/--outfile it writes the product's bundles (DEFAULT_BUNDLES):
-// the CLI and, beside it, the child processes it starts: the fault probe's
-// (src/kvm/fault-probe.ts finds it next to itself) and guest_memfd_guest's vCPU
-// child (src/tests/guest.ts forks ./guest-child.js relative to its module).
+// Without --entry/--outfile it writes the product's bundles (defaultBundles()):
+// the CLI and, beside it, the child programs it starts, named once in
+// src/isolate/entries.ts for this script and for the runtime.
 //
 // Native/FFI packages stay external (ffi-rs loads a .node binary that can't be
 // bundled). They resolve the normal way, by walking up from the bundle's
@@ -30,16 +29,21 @@ import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const EXTERNALS = ['ffi-rs'];
-export const DEFAULT_BUNDLES = [
-  { entry: 'dist/cli/main.js', outfile: 'dist/bundle/gmemtest.mjs' },
-  { entry: 'dist/kvm/fault-probe-child.js', outfile: 'dist/bundle/fault-probe-child.mjs' },
-  // src/tests/guest.ts forks ./guest-child.js next to its own module: the bundle's dir.
-  { entry: 'dist/tests/guest-child.js', outfile: 'dist/bundle/guest-child.js' },
-];
+/**
+ * The CLI and, beside it, the child programs it starts, as src/isolate/entries.ts names
+ * them (read from its compiled copy: this script runs after tsc).
+ */
+export async function defaultBundles() {
+  const { CHILD_ENTRIES } = await import(pathToFileURL(resolve(PROJECT_ROOT, 'dist/isolate/entries.js')).href);
+  return [
+    { entry: 'dist/cli/main.js', outfile: 'dist/bundle/gmemtest.mjs' },
+    ...Object.values(CHILD_ENTRIES).map((e) => ({ entry: `dist/${e.module}.js`, outfile: `dist/bundle/${e.bundle}` })),
+  ];
+}
 
 /**
  * @param {{entry: string, outfile: string, format?: 'esm'|'cjs', absoluteExternals?: boolean,
@@ -112,9 +116,10 @@ function parseArgs(argv) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     const o = parseArgs(process.argv.slice(2));
+    const defaults = await defaultBundles();
     const jobs = o.entry === undefined && o.outfile === undefined
-      ? DEFAULT_BUNDLES
-      : [{ entry: o.entry ?? DEFAULT_BUNDLES[0].entry, outfile: o.outfile ?? DEFAULT_BUNDLES[0].outfile }];
+      ? defaults
+      : [{ entry: o.entry ?? defaults[0].entry, outfile: o.outfile ?? defaults[0].outfile }];
     for (const j of jobs) {
       const r = await bundle({ ...o, ...j });
       console.log(`${r.outfile}: ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);

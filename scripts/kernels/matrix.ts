@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseKtap, type KtapNode, type KtapParse } from '../../test/helpers/ktap.js';
+import { readKtap, walkTests, type KtapDocument, type KtapTest } from '../../src/ktap/reader.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -38,18 +38,12 @@ function run(cmd: string, args: string[], timeoutMs: number, stderrTo?: NodeJS.W
   });
 }
 
-const walk = (nodes: readonly KtapNode[], path = ''): { id: string; n: KtapNode }[] =>
-  nodes.flatMap((n) => {
-    const id = path ? `${path}.${n.name}` : n.name;
-    return [{ id, n }, ...walk(n.children, id)];
-  });
-
 export interface Counts { cases: number; pass: number; fail: number; skip: number; xfail: number }
 
 /** Leaf cases of the guest (a skipped VM type counts as one skipped case). */
-export function countCases(guest: readonly KtapNode[]): Counts {
+export function countCases(guest: readonly KtapTest[]): Counts {
   const c: Counts = { cases: 0, pass: 0, fail: 0, skip: 0, xfail: 0 };
-  for (const { n } of walk(guest)) {
+  for (const { test: n } of walkTests(guest)) {
     if (n.children.length > 0) continue;
     c.cases++;
     if (n.directive === 'SKIP') c.skip++;
@@ -61,42 +55,41 @@ export function countCases(guest: readonly KtapNode[]): Counts {
 }
 
 /** What is wrong with one kernel's run (empty: all good). */
-export function checkKernel(suite: string, exitCode: number | null, ktap: string, p: KtapParse): string[] {
+export function checkKernel(suite: string, exitCode: number | null, ktap: string, p: KtapDocument): string[] {
   const problems: string[] = [];
-  if (!p.ok) problems.push('the KTAP document is not ok (a failure, or a plan/numbering error)');
-  if (p.extra.length > 0) problems.push(`non-KTAP lines: ${p.extra.slice(0, 3).join(' | ')}`);
-  const top = p.tree[0];
-  if (p.tree.length !== 1 || !top) return [...problems, `expected one top-level test (the kernel), got ${p.tree.length}`];
+  if (p.problems.length > 0) problems.push(`the KTAP document is not well formed: ${p.problems.slice(0, 3).join(' | ')}`);
+  const top = p.tests[0];
+  if (p.tests.length !== 1 || !top) return [...problems, `expected one top-level test (the kernel), got ${p.tests.length}`];
   if (top.directive !== null) problems.push(`kernel test: ${top.directive} ${top.reason}`);
-  const all = walk(top.children);
-  const bad = all.filter(({ n }) => n.children.length === 0 && (!n.ok || ['XPASS', 'ERROR', 'TIMEOUT'].includes(n.directive ?? '')));
-  for (const { id, n } of bad) problems.push(`${id}: ${n.ok ? '' : 'not ok '}${n.directive ?? ''} ${n.reason}`.trim());
+  const all = walkTests(top.children);
+  const bad = all.filter(({ test: n }) => n.children.length === 0 && (!n.ok || ['XPASS', 'ERROR', 'TIMEOUT'].includes(n.directive ?? '')));
+  for (const { id, test: n } of bad) problems.push(`${id}: ${n.ok ? '' : 'not ok '}${n.directive ?? ''} ${n.reason}`.trim());
   const t = p.totals;
   if (!t) problems.push('no Totals line');
-  else if (t.fail! + t.error! + t.xpass! > 0) problems.push(`Totals: fail:${t.fail} error:${t.error} xpass:${t.xpass}`);
+  else if (t.fail + t.error + t.xpass > 0) problems.push(`Totals: fail:${t.fail} error:${t.error} xpass:${t.xpass}`);
   const vm = top.children.find((n) => n.name === 'default_vm');
   if (!vm) return [...problems, 'no default_vm in the guest\'s results'];
   const flagSets = vm.children.filter((n) => n.name.startsWith('flags-')).map((n) => n.name).sort();
-  const guestCase = all.find(({ n }) => n.name === 'guest_memfd_guest');
+  const guestCase = all.find(({ test: n }) => n.name === 'guest_memfd_guest');
   if (suite === 'sid') {
     if (exitCode !== 0) problems.push(`exit code ${exitCode}, expected 0`);
     if (!/KVM_CAP_GUEST_MEMFD_FLAGS=0x3\b/.test(ktap)) problems.push('KVM_CAP_GUEST_MEMFD_FLAGS=0x3 not in the guest header');
     const want = ['flags-init_shared', 'flags-mmap', 'flags-mmap-init_shared', 'flags-none'];
     if (flagSets.join() !== want.join()) problems.push(`flag sets ${flagSets.join(', ')}; expected ${want.join(', ')}`);
-    for (const { id, n } of walk(vm.children, 'default_vm')) {
+    for (const { id, test: n } of walkTests(vm.children, 'default_vm')) {
       if (n.directive === 'SKIP') problems.push(`${id} skipped on the newest kernel: ${n.reason}`);
     }
     for (const name of ['mbind', 'numa_allocation']) {
-      const hits = walk(vm.children).filter(({ n }) => n.name === name);
+      const hits = walkTests(vm.children).filter(({ test: n }) => n.name === name);
       if (hits.length === 0) problems.push(`no ${name} case`);
-      for (const { id, n } of hits) if (!n.ok || n.directive !== null) problems.push(`default_vm.${id}: ${n.directive ?? 'not ok'}, expected a pass`);
+      for (const { id, test: n } of hits) if (!n.ok || n.directive !== null) problems.push(`default_vm.${id}: ${n.directive ?? 'not ok'}, expected a pass`);
     }
-    if (guestCase && (!guestCase.n.ok || guestCase.n.directive !== null)) problems.push(`${guestCase.id}: ${guestCase.n.directive ?? 'not ok'} ${guestCase.n.reason}, expected a pass`);
+    if (guestCase && (!guestCase.test.ok || guestCase.test.directive !== null)) problems.push(`${guestCase.id}: ${guestCase.test.directive ?? 'not ok'} ${guestCase.test.reason}, expected a pass`);
   } else {
     if (exitCode !== 0 && exitCode !== 4) problems.push(`exit code ${exitCode}, expected 0 (or 4)`);
     if (!/KVM_CAP_GUEST_MEMFD_FLAGS=0x0\b/.test(ktap)) problems.push('KVM_CAP_GUEST_MEMFD_FLAGS=0x0 not in the guest header');
     if (flagSets.join() !== 'flags-none') problems.push(`flag sets ${flagSets.join(', ') || '(none)'}; expected only flags-none`);
-    if (guestCase && guestCase.n.directive !== 'SKIP') problems.push(`${guestCase.id}: ${guestCase.n.directive ?? (guestCase.n.ok ? 'ok' : 'not ok')}, expected SKIP`);
+    if (guestCase && guestCase.test.directive !== 'SKIP') problems.push(`${guestCase.id}: ${guestCase.test.directive ?? (guestCase.test.ok ? 'ok' : 'not ok')}, expected SKIP`);
   }
   return problems;
 }
@@ -151,8 +144,8 @@ async function main(): Promise<number> {
     let problems: string[];
     let counts: Counts = { cases: 0, pass: 0, fail: 0, skip: 0, xfail: 0 };
     try {
-      const p = parseKtap(r.stdout);
-      counts = countCases(p.tree[0]?.children ?? []);
+      const p = readKtap(r.stdout);
+      counts = countCases(p.tests[0]?.children ?? []);
       problems = checkKernel(k.suite, r.code, r.stdout, p);
     } catch (e) {
       problems = [`cannot parse the KTAP: ${(e as Error).message}`];

@@ -1,6 +1,6 @@
 /*
- * Prints, as JSON, the uapi numbers gmemtest hard-codes in src/kvm/uapi.ts and
- * src/kvm/structs.ts, taken from the kernel's own headers. Run by gen-fixture.sh;
+ * Prints, as JSON, the uapi numbers gmemtest hard-codes in src/kvm/uapi/,
+ * src/kvm/structs.ts and src/kvm/arch/x86_64/uapi.ts, taken from the kernel's own headers. Run by gen-fixture.sh;
  * the output is committed as fixtures/uapi-x86_64.json and checked by test/unit.
  */
 #define _GNU_SOURCE
@@ -75,6 +75,7 @@ int main(void)
 	SZ(kvm_create_guest_memfd); SZ(kvm_userspace_memory_region);
 	SZ(kvm_userspace_memory_region2); SZ(kvm_regs); SZ(kvm_sregs);
 	SZ(kvm_segment); SZ(kvm_dtable); SZ(kvm_run); SZ(stat);
+	SZ(kvm_cpuid2); SZ(kvm_cpuid_entry2);
 	end();
 
 	section("offsets");
@@ -109,6 +110,7 @@ int main(void)
 	OFF(kvm_run, internal.suberror); OFF(kvm_run, internal.ndata); OFF(kvm_run, internal.data);
 	OFF(kvm_run, memory_fault.flags); OFF(kvm_run, memory_fault.gpa);
 	OFF(kvm_run, memory_fault.size);
+	OFF(kvm_cpuid2, nent); OFF(kvm_cpuid2, entries);
 	OFF(stat, st_dev); OFF(stat, st_ino); OFF(stat, st_nlink); OFF(stat, st_mode);
 	OFF(stat, st_size); OFF(stat, st_blksize); OFF(stat, st_blocks);
 	end();

@@ -6,7 +6,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { buildInitramfs, HOST_ROOT_TAG, MARK, OUT_EXIT, OUT_STDOUT, OUT_TAG } from './initramfs.js';
+import {
+  emptyMarks, HOST_ROOT_TAG, OUT_EXIT, OUT_STDOUT, OUT_TAG, recordMark, STAGE, type Marks,
+} from './init-protocol.js';
+import { buildInitramfs } from './initramfs.js';
 import { MissingModuleError } from './modules.js';
 import { parseMemorySize, runQemu, type Accel, type QemuResult } from './qemu.js';
 
@@ -156,46 +159,6 @@ export function findModulesDir(kernelPath: string, release: string | undefined):
   return candidates.find((c) => existsSync(join(c, 'modules.dep')));
 }
 
-interface Marks {
-  stages: Map<string, { hostMs: number; guestS: number }>;
-  release?: string;
-  errors: string[];
-  notes: string[];
-  exit?: number;
-  outLines: string[];
-}
-
-function parseMark(line: string, ms: number, marks: Marks): void {
-  const i = line.indexOf(MARK + ' ');
-  if (i < 0) return;
-  const rest = line.slice(i + MARK.length + 1);
-  const sp = rest.indexOf(' ');
-  const key = sp < 0 ? rest : rest.slice(0, sp);
-  const value = sp < 0 ? '' : rest.slice(sp + 1);
-  switch (key) {
-    case 't': {
-      const [stage, up] = value.split(' ');
-      if (stage) marks.stages.set(stage, { hostMs: ms, guestS: Number(up) });
-      break;
-    }
-    case 'release':
-      marks.release = value.trim();
-      break;
-    case 'error':
-      marks.errors.push(value);
-      break;
-    case 'note':
-      marks.notes.push(value);
-      break;
-    case 'exit':
-      marks.exit = Number(value);
-      break;
-    case 'out':
-      marks.outLines.push(value);
-      break;
-  }
-}
-
 function classify(q: QemuResult, marks: Marks): { failure: BootFailureKind; message: string } {
   const consoleText = q.console;
   if (q.kvmInternalError) {
@@ -213,21 +176,21 @@ function classify(q: QemuResult, marks: Marks): { failure: BootFailureKind; mess
     return { failure: noInit ? 'no-init' : 'kernel-panic', message: panic[0].trim() };
   }
   if (q.timedOut) {
-    const where = marks.stages.has('command-start')
+    const where = marks.stages.has(STAGE.commandStart)
       ? 'the command did not finish'
-      : marks.stages.has('init')
+      : marks.stages.has(STAGE.init)
         ? '/init did not reach the command'
         : 'the kernel did not reach /init';
     return { failure: 'timeout', message: `${q.stoppedBecause ?? 'timeout'}: ${where}; QEMU killed` };
   }
   if (q.stoppedBecause) return { failure: 'no-result', message: `QEMU stopped: ${q.stoppedBecause}` };
-  if (q.exitCode !== 0 && !marks.stages.has('init')) {
+  if (q.exitCode !== 0 && !marks.stages.has(STAGE.init)) {
     const firstErr = q.stderr.trim().split('\n').slice(-3).join(' | ');
     return { failure: 'qemu-error', message: `QEMU exited with ${q.exitCode ?? q.signal}${firstErr ? `: ${firstErr}` : ''}` };
   }
   return {
     failure: 'no-result',
-    message: `QEMU exited (${q.exitCode ?? q.signal}) without the command's exit code${marks.stages.has('init') ? '' : '; /init never ran'}`,
+    message: `QEMU exited (${q.exitCode ?? q.signal}) without the command's exit code${marks.stages.has(STAGE.init) ? '' : '; /init never ran'}`,
   };
 }
 
@@ -259,31 +222,13 @@ function classify(q: QemuResult, marks: Marks): { failure: BootFailureKind; mess
  * nodes without enough memory), never because of the guest.
  */
 export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
-  if (opts.command.length === 0) throw new Error('bootAndRun: empty command');
-  const accel: Accel = opts.accel ?? 'tcg';
-  const memoryMiB = parseMemorySize(opts.memory ?? '2G');
-  const cpus = opts.cpus ?? 2;
-  const numa = opts.numa ?? 1;
-  if (!Number.isInteger(cpus) || cpus < 1) throw new Error(`bootAndRun: bad cpus ${cpus}`);
-  if (!Number.isInteger(numa) || numa < 1) throw new Error(`bootAndRun: bad numa ${numa}`);
-  const timeoutSec = opts.timeoutSec ?? 300;
-
+  const o = checkedOptions(opts);
   const prepStart = performance.now();
-  const base = {
-    accel,
-    consoleTail: [] as string[],
-    qemuArgv: [] as string[],
-    qemuStderr: '',
-    initramfsBytes: 0,
-    modulesLoaded: [] as string[],
+  const base: Omit<BootCommon, 'release' | 'timings'> = {
+    accel: o.accel, consoleTail: [], qemuArgv: [], qemuStderr: '', initramfsBytes: 0, modulesLoaded: [],
   };
   const early = (failure: BootFailureKind, message: string, release?: string): BootFailed => ({
-    ok: false,
-    failure,
-    message,
-    release,
-    ...base,
-    timings: { prepMs: performance.now() - prepStart, qemuMs: 0 },
+    ok: false, failure, message, release, ...base, timings: { prepMs: performance.now() - prepStart, qemuMs: 0 },
   });
 
   if (!existsSync(opts.kernel)) return early('qemu-error', `kernel image ${opts.kernel} does not exist`);
@@ -298,91 +243,111 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
   const removeWorkDir = (): void => { if (!opts.keepWorkDir) rmSync(workDir, { recursive: true, force: true }); };
   process.once('exit', removeWorkDir);
   try {
-    let initramfs;
+    let prepared: Prepared;
     try {
-      initramfs = buildInitramfs({
-        modulesDir,
-        command: opts.command,
-        modules: opts.loadModules,
-        env: opts.env,
-        cwd: opts.cwd,
-        hostRootCache: opts.hostRootCache,
-      });
+      prepared = prepare(opts, modulesDir, workDir);
     } catch (e) {
       const kind: BootFailureKind = e instanceof MissingModuleError ? 'missing-modules' : 'initramfs';
       return early(kind, (e as Error).message, headerRelease);
     }
-    const initrdPath = join(workDir, 'initramfs.cpio');
-    writeFileSync(initrdPath, initramfs.data);
-    const outDir = join(workDir, 'out');
-    mkdirSync(outDir);
     const prepMs = performance.now() - prepStart;
-    base.initramfsBytes = initramfs.data.length;
-    base.modulesLoaded = initramfs.modules.load.map((m) => m.name);
+    base.initramfsBytes = prepared.initramfsBytes;
+    base.modulesLoaded = prepared.modulesLoaded;
 
-    const marks: Marks = { stages: new Map(), errors: [], notes: [], outLines: [] };
+    const marks = emptyMarks();
     let q: QemuResult;
     try {
       q = await runQemu({
-        kernel: opts.kernel,
-        initrd: initrdPath,
-        accel,
-        cpuModel: opts.cpuModel,
-        cpus,
-        memoryMiB,
-        numaNodes: numa,
-        timeoutMs: timeoutSec * 1000,
-        tailLines: opts.tailLines,
+        kernel: opts.kernel, initrd: prepared.initrd, accel: o.accel, cpuModel: opts.cpuModel, cpus: o.cpus,
+        memoryMiB: o.memoryMiB, numaNodes: o.numa, timeoutMs: o.timeoutSec * 1000, tailLines: opts.tailLines,
         shares: [
           { path: '/', tag: HOST_ROOT_TAG, readonly: true },
-          { path: outDir, tag: OUT_TAG, readonly: false },
+          { path: prepared.outDir, tag: OUT_TAG, readonly: false },
         ],
         onConsoleLine: (line, ms) => {
-          parseMark(line, ms, marks);
+          recordMark(line, ms, marks);
           opts.onConsoleLine?.(line, ms);
         },
       });
     } catch (e) {
       return early('qemu-error', (e as Error).message, headerRelease);
     }
-
-    const stage = (s: string): number | undefined => marks.stages.get(s)?.hostMs;
-    const cs = marks.stages.get('command-start');
-    const ce = marks.stages.get('command-end');
-    const timings: BootTimings = {
-      prepMs,
-      initMs: stage('init'),
-      modulesMs: stage('modules'),
-      commandStartMs: stage('command-start'),
-      commandEndMs: stage('command-end'),
-      commandGuestMs: cs && ce ? Math.round((ce.guestS - cs.guestS) * 1000) : undefined,
-      qemuMs: q.wallMs,
-    };
     const common: BootCommon = {
       ...base,
       release: marks.release ?? headerRelease,
       accel: q.accel,
-      timings,
+      timings: timingsOf(prepMs, marks, q),
       consoleTail: q.consoleTail,
       qemuArgv: q.argv,
       qemuStderr: q.stderr,
       workDir: opts.keepWorkDir ? workDir : undefined,
     };
-
-    const exitFile = join(outDir, OUT_EXIT);
-    const exitText = existsSync(exitFile) ? readFileSync(exitFile, 'utf8').trim() : '';
-    const exitCode = /^\d+$/.test(exitText) ? Number(exitText) : marks.exit;
-    if (exitCode !== undefined && Number.isInteger(exitCode)) {
-      const stdoutFile = join(outDir, OUT_STDOUT);
-      const viaShare = existsSync(stdoutFile);
-      const stdout = viaShare
-        ? readFileSync(stdoutFile, 'utf8')
-        : marks.outLines.map((l) => l + '\n').join('');
-      return { ok: true, exitCode, stdout, stdoutViaConsole: !viaShare, ...common };
-    }
-    return { ok: false, ...classify(q, marks), ...common };
+    return collect(q, marks, prepared.outDir, common);
   } finally {
     process.off('exit', removeWorkDir);
     removeWorkDir();
   }
+}
+
+/** The options with their defaults, checked: bootAndRun rejects only here. */
+function checkedOptions(opts: BootAndRunOptions): { accel: Accel; memoryMiB: number; cpus: number; numa: number; timeoutSec: number } {
+  if (opts.command.length === 0) throw new Error('bootAndRun: empty command');
+  const cpus = opts.cpus ?? 2;
+  const numa = opts.numa ?? 1;
+  if (!Number.isInteger(cpus) || cpus < 1) throw new Error(`bootAndRun: bad cpus ${cpus}`);
+  if (!Number.isInteger(numa) || numa < 1) throw new Error(`bootAndRun: bad numa ${numa}`);
+  return { accel: opts.accel ?? 'tcg', memoryMiB: parseMemorySize(opts.memory ?? '2G'), cpus, numa, timeoutSec: opts.timeoutSec ?? 300 };
+}
+
+interface Prepared {
+  initrd: string;
+  outDir: string;
+  initramfsBytes: number;
+  modulesLoaded: string[];
+}
+
+/** The initramfs written into the work dir, and the empty results share beside it. Throws. */
+function prepare(opts: BootAndRunOptions, modulesDir: string, workDir: string): Prepared {
+  const initramfs = buildInitramfs({
+    modulesDir,
+    command: opts.command,
+    modules: opts.loadModules,
+    env: opts.env,
+    cwd: opts.cwd,
+    hostRootCache: opts.hostRootCache,
+  });
+  const initrd = join(workDir, 'initramfs.cpio');
+  writeFileSync(initrd, initramfs.data);
+  const outDir = join(workDir, 'out');
+  mkdirSync(outDir);
+  return { initrd, outDir, initramfsBytes: initramfs.data.length, modulesLoaded: initramfs.modules.load.map((m) => m.name) };
+}
+
+function timingsOf(prepMs: number, marks: Marks, q: QemuResult): BootTimings {
+  const stage = (s: string): number | undefined => marks.stages.get(s)?.hostMs;
+  const cs = marks.stages.get(STAGE.commandStart);
+  const ce = marks.stages.get(STAGE.commandEnd);
+  return {
+    prepMs,
+    initMs: stage(STAGE.init),
+    modulesMs: stage(STAGE.modules),
+    commandStartMs: stage(STAGE.commandStart),
+    commandEndMs: stage(STAGE.commandEnd),
+    commandGuestMs: cs && ce ? Math.round((ce.guestS - cs.guestS) * 1000) : undefined,
+    qemuMs: q.wallMs,
+  };
+}
+
+/** The command's exit code and stdout (share first, console second), or why there is none. */
+function collect(q: QemuResult, marks: Marks, outDir: string, common: BootCommon): BootResult {
+  const exitFile = join(outDir, OUT_EXIT);
+  const exitText = existsSync(exitFile) ? readFileSync(exitFile, 'utf8').trim() : '';
+  const exitCode = /^\d+$/.test(exitText) ? Number(exitText) : marks.exit;
+  if (exitCode !== undefined && Number.isInteger(exitCode)) {
+    const stdoutFile = join(outDir, OUT_STDOUT);
+    const viaShare = existsSync(stdoutFile);
+    const stdout = viaShare ? readFileSync(stdoutFile, 'utf8') : marks.outLines.map((l) => `${l}\n`).join('');
+    return { ok: true, exitCode, stdout, stdoutViaConsole: !viaShare, ...common };
+  }
+  return { ok: false, ...classify(q, marks), ...common };
 }

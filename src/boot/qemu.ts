@@ -3,7 +3,7 @@
  * console on a pipe, optional NUMA nodes and 9p shares, and a hard timeout
  * after which QEMU is killed (SIGTERM, then SIGKILL). It never waits forever.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export type Accel = 'tcg' | 'kvm';
@@ -172,11 +172,81 @@ export function qemuArgv(opts: QemuOptions): string[] {
   return args;
 }
 
+/** Splits a stream of console output into lines (CR LF or LF), calling `line` for each. */
+function lineSplitter(line: (l: string) => void): { feed(chunk: string): void; flush(): void } {
+  let partial = '';
+  return {
+    feed(chunk) {
+      const parts = (partial + chunk).split(/\r?\n/);
+      partial = parts.pop() ?? '';
+      for (const p of parts) line(p.replace(/\r$/, ''));
+    },
+    flush() {
+      if (partial !== '') line(partial);
+      partial = '';
+    },
+  };
+}
+
+/** What one QEMU run has seen so far; turned into a QemuResult when QEMU is gone. */
+class QemuRun {
+  consoleText = '';
+  readonly tail: string[] = [];
+  stderr = '';
+  timedOut = false;
+  stoppedBecause: string | undefined;
+  kvmInternalError = false;
+  #killTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly child: ChildProcess, private readonly opts: QemuOptions, private readonly tailLines: number,
+    private readonly start: number) {}
+
+  /** SIGTERM now, SIGKILL after the grace period; the first reason given is kept. */
+  stop(why: string): void {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.stoppedBecause === undefined && !this.timedOut) this.stoppedBecause = why;
+    this.child.kill('SIGTERM');
+    this.#killTimer ??= setTimeout(() => this.child.kill('SIGKILL'), this.opts.killGraceMs ?? 2000);
+  }
+
+  timeout(): void {
+    this.timedOut = true;
+    this.stop(`timeout after ${this.opts.timeoutMs} ms`);
+  }
+
+  consoleLine(l: string): void {
+    this.tail.push(l);
+    if (this.tail.length > this.tailLines) this.tail.shift();
+    this.opts.onConsoleLine?.(l, performance.now() - this.start);
+    const why = this.opts.stopOn?.(l);
+    if (why !== undefined) this.stop(why);
+  }
+
+  stderrChunk(chunk: string): void {
+    this.stderr += chunk;
+    if (!this.kvmInternalError && KVM_INTERNAL_ERROR.test(this.stderr)) {
+      this.kvmInternalError = true;
+      this.stop('QEMU reported a KVM internal error (the guest would hang)');
+    }
+  }
+
+  clearTimers(): void {
+    if (this.#killTimer) clearTimeout(this.#killTimer);
+  }
+
+  result(code: number | null, signal: NodeJS.Signals | null, accel: Accel, argv: string[]): QemuResult {
+    return {
+      exitCode: code, signal, timedOut: this.timedOut, stoppedBecause: this.stoppedBecause,
+      kvmInternalError: this.kvmInternalError, consoleTail: this.tail, console: this.consoleText, stderr: this.stderr,
+      wallMs: performance.now() - this.start, accel, argv,
+    };
+  }
+}
+
 /** Starts QEMU and resolves when it has exited (by itself, or killed by us). Never rejects for guest problems. */
 export function runQemu(opts: QemuOptions): Promise<QemuResult> {
   const accel = opts.accel ?? 'tcg';
   const qemu = opts.qemu ?? 'qemu-system-x86_64';
-  const tailLines = opts.tailLines ?? 60;
   const argv = qemuArgv(opts);
   if (accel === 'kvm' && !existsSync('/dev/kvm')) {
     return Promise.reject(new Error('--accel kvm: /dev/kvm does not exist on this host'));
@@ -184,84 +254,39 @@ export function runQemu(opts: QemuOptions): Promise<QemuResult> {
   const start = performance.now();
   return new Promise<QemuResult>((resolve, reject) => {
     const child = spawn(qemu, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let consoleText = '';
-    let partial = '';
-    const tail: string[] = [];
-    let stderr = '';
-    let timedOut = false;
-    let stoppedBecause: string | undefined;
-    let kvmInternalError = false;
-    let killTimer: NodeJS.Timeout | undefined;
+    const run = new QemuRun(child, opts, opts.tailLines ?? 60, start);
+    const lines = lineSplitter((l) => run.consoleLine(l));
     let settled = false;
-
-    const stop = (why: string): void => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      if (stoppedBecause === undefined && !timedOut) stoppedBecause = why;
-      child.kill('SIGTERM');
-      killTimer ??= setTimeout(() => child.kill('SIGKILL'), opts.killGraceMs ?? 2000);
-    };
     // Last resort: never leave a QEMU behind if this process exits first.
-    const onExit = (): void => {
-      child.kill('SIGKILL');
-    };
+    const onExit = (): void => { child.kill('SIGKILL'); };
     process.once('exit', onExit);
-
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stop(`timeout after ${opts.timeoutMs} ms`);
-    }, opts.timeoutMs);
-
-    const line = (l: string): void => {
-      tail.push(l);
-      if (tail.length > tailLines) tail.shift();
-      opts.onConsoleLine?.(l, performance.now() - start);
-      const why = opts.stopOn?.(l);
-      if (why !== undefined) stop(why);
+    const timer = setTimeout(() => run.timeout(), opts.timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      run.clearTimers();
+      process.removeListener('exit', onExit);
     };
+
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      consoleText += chunk;
-      const parts = (partial + chunk).split(/\r?\n/);
-      partial = parts.pop() ?? '';
-      for (const p of parts) line(p.replace(/\r$/, ''));
+      run.consoleText += chunk;
+      lines.feed(chunk);
     });
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-      if (!kvmInternalError && KVM_INTERNAL_ERROR.test(stderr)) {
-        kvmInternalError = true;
-        stop('QEMU reported a KVM internal error (the guest would hang)');
-      }
-    });
+    child.stderr.on('data', (chunk: string) => run.stderrChunk(chunk));
     child.on('error', (err) => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      process.removeListener('exit', onExit);
+      done();
       if (!settled) {
         settled = true;
         reject(new Error(`cannot start ${qemu}: ${err.message} (Debian package qemu-system-x86)`));
       }
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      process.removeListener('exit', onExit);
-      if (partial !== '') line(partial);
+      done();
+      lines.flush();
       if (settled) return;
       settled = true;
-      resolve({
-        exitCode: code,
-        signal,
-        timedOut,
-        stoppedBecause,
-        kvmInternalError,
-        consoleTail: tail,
-        console: consoleText,
-        stderr,
-        wallMs: performance.now() - start,
-        accel,
-        argv: [qemu, ...argv],
-      });
+      resolve(run.result(code, signal, accel, [qemu, ...argv]));
     });
   });
 }

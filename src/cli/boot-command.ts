@@ -10,6 +10,7 @@ import { InvalidArgumentError } from 'commander';
 import { bootAndRun, readKernelRelease } from '../boot/boot-and-run.js';
 import { assertStaticElf } from '../boot/initramfs.js';
 import { parseMemorySize, type Accel } from '../boot/qemu.js';
+import { skipAllDocument } from '../ktap/writer.js';
 import { bootHeader, bootReport } from './boot-ktap.js';
 import { EXIT_FAIL, EXIT_SKIP, UsageError } from './exit-codes.js';
 import type { Io } from './io.js';
@@ -121,7 +122,7 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
   checkGuestArgs(guestArgs);
   const missing = missingTools();
   if (missing !== null) {
-    io.out(`KTAP version 1\n1..0 # SKIP ${missing.replace(/#/g, '')}\n`);
+    io.out(skipAllDocument(missing));
     return EXIT_SKIP;
   }
   const bundle = bundlePath();

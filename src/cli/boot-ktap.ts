@@ -3,9 +3,10 @@
  * KTAP nested one level down as a subtest named for the kernel release, or a
  * `not ok` with the failure kind and the last console lines.
  */
-import type { BootResult } from '../boot/boot-and-run.js';
-import { diagLines, indent, planLine, resultLine, subtestLine, totalsLine, versionLine } from '../ktap/writer.js';
-import { emptyTotals, type Totals } from '../runner/outcome.js';
+import type { BootCompleted, BootFailed, BootResult } from '../boot/boot-and-run.js';
+import { diagLines, indent, planLine, resultLine, subtestLine, versionLine } from '../ktap/writer.js';
+import { readKtap } from '../ktap/reader.js';
+import { emptyTotals, totalsLine, type Totals } from '../ktap/totals.js';
 import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, EXIT_USAGE } from './exit-codes.js';
 
 /** Test names use [a-z0-9_-] (dots separate ids): "7.2.13+deb14-amd64" → "linux-7_2_13-deb14-amd64". */
@@ -24,20 +25,8 @@ export interface BootReport {
   stderr?: string;
 }
 
-const TOTALS = /^# Totals: (.*)$/;
-const SKIP_ALL = /^1\.\.0(?:\s*#\s*SKIP\b\s*(.*))?$/i;
 /** Console lines given with a failure. */
 export const CONSOLE_LINES = 20;
-
-function parseTotals(spec: string): Totals | undefined {
-  const t = emptyTotals();
-  let seen = 0;
-  for (const kv of spec.trim().split(/\s+/)) {
-    const m = /^(pass|fail|xfail|xpass|skip|error):(\d+)$/.exec(kv);
-    if (m) { t[m[1] as keyof Totals] = Number(m[2]); seen++; }
-  }
-  return seen > 0 ? t : undefined;
-}
 
 const ms = (n: number | undefined): string => (n === undefined ? '-' : `${(n / 1000).toFixed(1)} s`);
 
@@ -62,28 +51,20 @@ function consoleDiag(r: BootResult, depth: number, lines = CONSOLE_LINES): strin
  * `Bail out!` kept as a diagnostic. Returns the lines and what was found.
  */
 function nestGuest(stdout: string, name: string): { lines: string[]; totals?: Totals; skipAll?: string; bailOut?: string; ktap: boolean } {
-  const src = stdout.replace(/\n$/, '').split('\n');
-  const ktap = src[0] === 'KTAP version 1';
-  const lines: string[] = [];
-  let totals: Totals | undefined;
-  let skipAll: string | undefined;
-  let bailOut: string | undefined;
-  if (!ktap) return { lines, ktap };
-  lines.push(versionLine(1), subtestLine(1, name));
-  for (const l of src.slice(1)) {
-    const tm = TOTALS.exec(l);
-    if (tm) { totals = parseTotals(tm[1]!) ?? totals; continue; }
-    const sk = SKIP_ALL.exec(l);
-    if (sk) skipAll = (sk[1] ?? '').trim();
-    if (/^\s*Bail out!/.test(l)) {
-      const m = /^(\s*)Bail out!\s*(.*)$/.exec(l)!;
-      bailOut ??= m[2]!;
-      lines.push(`${indent(1)}${m[1]}# Bail out! ${m[2]}`.trimEnd());
-      continue;
-    }
-    lines.push(l === '' ? '' : `${indent(1)}${l}`);
+  const doc = readKtap(stdout);
+  if (!doc.ktap) return { lines: [], ktap: false };
+  const lines = [versionLine(1), subtestLine(1, name)];
+  for (const l of doc.lines.slice(1)) {
+    if (l.kind === 'totals' || l.kind === 'blank') continue;
+    if (l.kind === 'bailout') lines.push(`${indent(1 + l.depth)}# Bail out! ${l.reason}`.trimEnd());
+    else lines.push(`${indent(1)}${l.raw}`);
   }
-  return { lines: lines.filter((l) => l !== ''), totals, skipAll, bailOut, ktap };
+  return {
+    lines, ktap: true,
+    ...(doc.totals ? { totals: doc.totals } : {}),
+    ...(doc.skipAll !== null ? { skipAll: doc.skipAll } : {}),
+    ...(doc.bailOut !== null ? { bailOut: doc.bailOut } : {}),
+  };
 }
 
 /**
@@ -93,62 +74,71 @@ function nestGuest(stdout: string, name: string): { lines: string[]; totals?: To
  */
 export function bootReport(r: BootResult, kernelPath: string): BootReport {
   const name = releaseTestName(r.release, kernelPath);
-  const out: string[] = [];
+  return r.ok ? completedReport(r, name) : failedBootReport(r, name);
+}
+
+/** The boot itself failed: one `not ok` with the kind, the console's last lines, the timings. */
+function failedBootReport(r: BootFailed, name: string): BootReport {
   const totals = emptyTotals();
+  totals.error = 1;
+  const out = [
+    ...diagLines(0, `${r.failure}: ${r.message}`), ...consoleDiag(r, 0),
+    r.failure === 'timeout' ? resultLine(0, false, 1, name, 'TIMEOUT', r.message) : resultLine(0, false, 1, name, 'ERROR', r.failure),
+    ...timingLines(r), totalsLine(totals),
+  ];
+  return { text: `${out.join('\n')}\n`, exitCode: EXIT_FAIL, totals };
+}
 
-  if (!r.ok) {
-    out.push(...diagLines(0, `${r.failure}: ${r.message}`), ...consoleDiag(r, 0));
-    out.push(r.failure === 'timeout'
-      ? resultLine(0, false, 1, name, 'TIMEOUT', r.message)
-      : resultLine(0, false, 1, name, 'ERROR', r.failure));
-    totals.error = 1;
-    out.push(...timingLines(r), totalsLine(totals));
-    return { text: `${out.join('\n')}\n`, exitCode: EXIT_FAIL, totals };
-  }
-
+/** The guest's command ran: its KTAP nested, and a verdict from its KTAP and exit code. */
+function completedReport(r: BootCompleted, name: string): BootReport {
   const g = nestGuest(r.stdout, name);
-  out.push(...g.lines);
-  Object.assign(totals, g.totals ?? {});
-  const code = r.exitCode;
-  let exitCode: number;
-  let line: string;
-  let stderr: string | undefined;
-  if (!g.ktap) {
-    const so = r.stdout.replace(/\n$/, '');
-    if (so !== '') out.push(...diagLines(0, 'guest stdout:'), ...so.split('\n').slice(-CONSOLE_LINES).flatMap((l) => diagLines(0, `  ${l}`)));
-    out.push(...consoleDiag(r, 0));
-    if (code === EXIT_USAGE) {
-      stderr = 'gmemtest boot: the guest\'s gmemtest rejected its arguments (exit 2); see the console lines on stdout';
-      line = resultLine(0, false, 1, name, 'ERROR', 'guest gmemtest: usage error (exit 2)');
-      exitCode = EXIT_USAGE;
-    } else {
-      line = resultLine(0, false, 1, name, 'ERROR', `guest gmemtest exited with ${code} without KTAP output`);
-      exitCode = EXIT_FAIL;
-    }
-    totals.error += 1;
-  } else if (g.bailOut !== undefined) {
-    out.push(...consoleDiag(r, 0));
-    line = resultLine(0, false, 1, name, 'ERROR', `guest bailed out: ${g.bailOut}`);
-    totals.error += 1;
-    exitCode = EXIT_FAIL;
-  } else if (code === EXIT_PASS) {
-    line = resultLine(0, true, 1, name);
-    exitCode = EXIT_PASS;
-  } else if (code === EXIT_FAIL) {
-    line = resultLine(0, false, 1, name);
-    exitCode = EXIT_FAIL;
-  } else if (code === EXIT_SKIP) {
-    line = resultLine(0, true, 1, name, 'SKIP', g.skipAll || 'every guest case skipped');
-    if (g.totals === undefined) totals.skip += 1;
-    exitCode = EXIT_SKIP;
-  } else {
-    out.push(...consoleDiag(r, 0));
-    line = resultLine(0, false, 1, name, 'ERROR', `guest gmemtest exited with ${code}`);
-    totals.error += 1;
-    exitCode = EXIT_FAIL;
+  const totals = { ...emptyTotals(), ...(g.totals ?? {}) };
+  const v = g.ktap ? ktapVerdict(r, g, name) : noKtapVerdict(r, name);
+  if (v.error) totals.error += 1;
+  if (v.skipWithoutTotals && g.totals === undefined) totals.skip += 1;
+  const out = [...g.lines, ...v.diagnostics, v.line, ...timingLines(r), totalsLine(totals)];
+  return { text: `${out.join('\n')}\n`, exitCode: v.exitCode, totals, ...(v.stderr ? { stderr: v.stderr } : {}) };
+}
+
+interface Verdict {
+  line: string;
+  exitCode: number;
+  diagnostics: string[];
+  /** Counted as an error in the Totals. */
+  error?: boolean;
+  /** A skip-all guest without Totals counts one skip. */
+  skipWithoutTotals?: boolean;
+  stderr?: string;
+}
+
+/** The guest printed no KTAP: its stdout and the console as diagnostics, ERROR. */
+function noKtapVerdict(r: BootCompleted, name: string): Verdict {
+  const so = r.stdout.replace(/\n$/, '');
+  const diagnostics = [
+    ...(so !== '' ? [...diagLines(0, 'guest stdout:'), ...so.split('\n').slice(-CONSOLE_LINES).flatMap((l) => diagLines(0, `  ${l}`))] : []),
+    ...consoleDiag(r, 0),
+  ];
+  if (r.exitCode === EXIT_USAGE) {
+    return {
+      line: resultLine(0, false, 1, name, 'ERROR', 'guest gmemtest: usage error (exit 2)'), exitCode: EXIT_USAGE, diagnostics, error: true,
+      stderr: 'gmemtest boot: the guest\'s gmemtest rejected its arguments (exit 2); see the console lines on stdout',
+    };
   }
-  out.push(line, ...timingLines(r), totalsLine(totals));
-  return { text: `${out.join('\n')}\n`, exitCode, totals, ...(stderr ? { stderr } : {}) };
+  return { line: resultLine(0, false, 1, name, 'ERROR', `guest gmemtest exited with ${r.exitCode} without KTAP output`), exitCode: EXIT_FAIL, diagnostics, error: true };
+}
+
+/** The guest printed KTAP: its exit code passes through (0, 1, 4); a bail-out or another code is an ERROR. */
+function ktapVerdict(r: BootCompleted, g: ReturnType<typeof nestGuest>, name: string): Verdict {
+  const code = r.exitCode;
+  if (g.bailOut !== undefined) {
+    return { line: resultLine(0, false, 1, name, 'ERROR', `guest bailed out: ${g.bailOut}`), exitCode: EXIT_FAIL, diagnostics: consoleDiag(r, 0), error: true };
+  }
+  if (code === EXIT_PASS) return { line: resultLine(0, true, 1, name), exitCode: EXIT_PASS, diagnostics: [] };
+  if (code === EXIT_FAIL) return { line: resultLine(0, false, 1, name), exitCode: EXIT_FAIL, diagnostics: [] };
+  if (code === EXIT_SKIP) {
+    return { line: resultLine(0, true, 1, name, 'SKIP', g.skipAll || 'every guest case skipped'), exitCode: EXIT_SKIP, diagnostics: [], skipWithoutTotals: true };
+  }
+  return { line: resultLine(0, false, 1, name, 'ERROR', `guest gmemtest exited with ${code}`), exitCode: EXIT_FAIL, diagnostics: consoleDiag(r, 0), error: true };
 }
 
 export interface BootHeaderInfo {

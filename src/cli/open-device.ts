@@ -4,7 +4,7 @@
  */
 import { Kvm } from '../kvm/kvm.js';
 import { SyscallError } from '../kvm/libc.js';
-import { KVM_API_VERSION, KVM_CAP_GUEST_MEMFD } from '../kvm/uapi.js';
+import { KVM_API_VERSION, KVM_CAP_GUEST_MEMFD } from '../kvm/uapi/kvm.js';
 
 export type DeviceResult = { ok: true; kvm: Kvm } | { ok: false; reason: string };
 

@@ -1,15 +1,16 @@
 /** The default command: probe, plan, filter, run, report, exit code. */
 import { probeCaps } from '../kvm/caps.js';
-import { killAllChildren } from '../kvm/children.js';
-import { JsonReporter } from '../runner/report-json.js';
+import { killAllChildren } from '../isolate/children.js';
+import { JsonReporter, skipAllJson } from '../runner/report-json.js';
 import { KtapReporter } from '../runner/report-ktap.js';
 import { allIds, filterPlan, repeatPlan } from '../runner/plan.js';
-import { runPlan, type Reporter } from '../runner/run.js';
+import type { Reporter } from '../runner/reporter.js';
+import { runPlan } from '../runner/run.js';
 import { loadXfail, XfailFileError, type XfailRule } from '../runner/xfail.js';
-import { buildPlan } from '../tests/matrix.js';
-import type { MatrixMode } from '../tests/flag-sets.js';
+import { buildPlan } from '../cases/matrix.js';
+import type { MatrixMode } from '../cases/flag-sets.js';
 import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, UsageError } from './exit-codes.js';
-import { clean, planLine, versionLine } from '../ktap/writer.js';
+import { skipAllDocument } from '../ktap/writer.js';
 import { headerLines } from './header.js';
 import type { Io } from './io.js';
 import { openDevice } from './open-device.js';
@@ -28,11 +29,7 @@ export interface RunCommandOptions {
 }
 
 function skipAll(format: Format, reason: string, io: Io, version: string): number {
-  if (format === 'json') {
-    io.out(`${JSON.stringify({ tool: 'gmemtest', version, format: 'gmemtest-results/1', skipped: reason, results: [] }, null, 2)}\n`);
-  } else {
-    io.out(`${versionLine(0)}\n${planLine(0, 0)} # SKIP ${clean(reason)}\n`);
-  }
+  io.out(format === 'json' ? skipAllJson(version, reason) : skipAllDocument(reason));
   return EXIT_SKIP;
 }
 

@@ -34,7 +34,7 @@ import { EAGAIN, EINTR, errnoName } from '../kvm/errno.js';
 import { libc } from '../kvm/libc.js';
 import { NativeRegion } from '../kvm/native.js';
 import {
-  COMMAND_SIZE, FAULT_INFO_SIZE, HELPER_EXIT_NAME, Kind, MESSAGE_SIZE, Op, OP_NAME, PROTOCOL_VERSION,
+  COMMAND_SIZE, FAULT_INFO_SIZE, HELPER_EXIT_NAME, Kind, MESSAGE_SIZE, Op, PROTOCOL_VERSION,
   type AccessHelperProgram, type OpCode,
 } from '../native/access-protocol.js';
 import { accessHelperProgram } from '../native/access-helper.js';

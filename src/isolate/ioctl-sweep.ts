@@ -5,7 +5,7 @@
  * page_size - 1 failing KVM_CREATE_GUEST_MEMFD calls.
  */
 import { encodeCreateGuestMemfd } from '../kvm/structs.js';
-import { KVM_CREATE_GUEST_MEMFD } from '../kvm/uapi.js';
+import { KVM_CREATE_GUEST_MEMFD } from '../kvm/uapi/kvm.js';
 import { MachineCode, type CodeLoader } from '../kvm/machine-code.js';
 import { NativeRegion } from '../kvm/native.js';
 import { ioctlSweepProgram, ioctlSweepSharedObjectBytes, SWEEP_BLOCK as B, SWEEP_SYMBOL, type SweepProgram } from '../native/ioctl-sweep.js';

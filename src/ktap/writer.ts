@@ -29,8 +29,7 @@ export function resultLine(depth: number, ok: boolean, n: number, name: string,
   return line;
 }
 
-export const bailOutLine = (reason: string): string => `Bail out! ${clean(reason)}`;
+/** A whole document that runs nothing: `1..0 # SKIP <reason>`. */
+export const skipAllDocument = (reason: string): string => `${versionLine(0)}\n${planLine(0, 0)} # SKIP ${clean(reason)}\n`;
 
-export function totalsLine(t: { pass: number; fail: number; xfail: number; xpass: number; skip: number; error: number }): string {
-  return `# Totals: pass:${t.pass} fail:${t.fail} xfail:${t.xfail} xpass:${t.xpass} skip:${t.skip} error:${t.error}`;
-}
+export const bailOutLine = (reason: string): string => `Bail out! ${clean(reason)}`;

@@ -4,8 +4,9 @@
  */
 import { hostInfo, type HostInfo } from './host.js';
 import { Kvm } from './kvm.js';
-import { KVM_CAP_GUEST_MEMFD, KVM_CAP_GUEST_MEMFD_FLAGS, KVM_CAP_VM_TYPES, KVM_X86_DEFAULT_VM } from './uapi.js';
+import { KVM_CAP_GUEST_MEMFD, KVM_CAP_GUEST_MEMFD_FLAGS, KVM_CAP_VM_TYPES } from './uapi/kvm.js';
 import { VM_TYPES, vmTypeName } from './vm-types.js';
+import { ARCH } from './arch/index.js';
 import { hex } from './hex.js';
 
 export interface VmTypeCaps {
@@ -35,7 +36,7 @@ export interface Caps extends HostInfo {
 
 /** The VM types to test: each bit of KVM_CAP_VM_TYPES, the default VM when it is 0. */
 export function vmTypeBits(capVmTypes: number): number[] {
-  if (capVmTypes === 0) return [KVM_X86_DEFAULT_VM];
+  if (capVmTypes === 0) return [ARCH.defaultVmType];
   const out: number[] = [];
   for (let t = 0; t < 32; t++) if (capVmTypes & (1 << t)) out.push(t);
   return out;

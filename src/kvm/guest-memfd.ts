@@ -4,8 +4,10 @@ import { libc, type SysResult } from './libc.js';
 import { Mapping } from './mapping.js';
 import { scratch } from './native.js';
 import { fail, ok, type Result } from './result.js';
-import { decodeStat, type Stat } from './structs.js';
-import { MAP_SHARED, PROT_READ, PROT_WRITE } from './uapi.js';
+import { ARCH } from './arch/index.js';
+import type { Stat } from './structs.js';
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from './uapi/linux.js';
+import { hex } from './hex.js';
 
 /** The scratch page, after checking `len` bytes fit in it (a kernel could fill them all). */
 function scratchFor(len: number): ReturnType<typeof scratch> {
@@ -21,7 +23,7 @@ export class GuestMemfd extends OwnedFd {
   readonly flags: bigint;
 
   constructor(fd: number, size: number, flags: bigint) {
-    super(fd, `guest_memfd(size ${size}, flags 0x${flags.toString(16)})`);
+    super(fd, `guest_memfd(size ${size}, flags ${hex(flags)})`);
     this.size = size;
     this.flags = flags;
   }
@@ -51,7 +53,7 @@ export class GuestMemfd extends OwnedFd {
   fstat(): Result<Stat> {
     const s = scratch();
     const r = libc.fstat(this.fd, s.addr);
-    return r.ret < 0 ? fail(r.errno) : ok(decodeStat(s.buf));
+    return r.ret < 0 ? fail(r.errno) : ok(ARCH.stat.decode(s.buf));
   }
 
   fallocate(mode: number, offset: number, len: number): SysResult {

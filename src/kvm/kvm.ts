@@ -2,9 +2,8 @@
 import { OwnedFd } from './fd.js';
 import { check, libc, SyscallError } from './libc.js';
 import { fail, ok, type Result } from './result.js';
-import {
-  KVM_CHECK_EXTENSION, KVM_CREATE_VM, KVM_GET_API_VERSION, KVM_GET_VCPU_MMAP_SIZE, O_CLOEXEC, O_RDWR,
-} from './uapi.js';
+import { KVM_CHECK_EXTENSION, KVM_CREATE_VM, KVM_GET_API_VERSION, KVM_GET_VCPU_MMAP_SIZE } from './uapi/kvm.js';
+import { O_CLOEXEC, O_RDWR } from './uapi/linux.js';
 import { Vm } from './vm.js';
 
 export const DEFAULT_DEVICE = '/dev/kvm';

@@ -11,7 +11,7 @@
 import type { JsExternal } from 'ffi-rs';
 import { EBADF, EINTR, errnoName } from './errno.js';
 import { loadFfi } from './ffi.js';
-import { SYS_fstat } from './uapi.js';
+import { ARCH } from './arch/index.js';
 
 const { ffi } = loadFfi();
 const T = ffi.DataType;
@@ -171,7 +171,7 @@ export const libc = {
     call(B.pread, [fd, addr, len, offset]),
   pwrite: (fd: number, addr: number, len: number, offset: number): SysResult =>
     call(B.pwrite, [fd, addr, len, offset]),
-  fstat: (fd: number, statAddr: number): SysResult => call(B.fstat, [fd, statAddr], [SYS_fstat]),
+  fstat: (fd: number, statAddr: number): SysResult => call(B.fstat, [fd, statAddr], [ARCH.sys.fstat]),
   fallocate: (fd: number, mode: number, offset: number, len: number): SysResult =>
     call(B.fallocate, [fd, mode, offset, len]),
   /** ret is the mapped address, or -1 (MAP_FAILED) with errno. */

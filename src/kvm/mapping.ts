@@ -6,6 +6,7 @@
  */
 import { bufferAt, check, libc, type SysResult } from './libc.js';
 import { fail, ok, type Result } from './result.js';
+import { hex } from './hex.js';
 
 export class Mapping implements Disposable {
   readonly addr: number;
@@ -36,7 +37,7 @@ export class Mapping implements Disposable {
 
   /** The mapped bytes. Throws once unmapped: a stale Buffer would fault the process. */
   get mem(): Buffer {
-    if (this.#unmapped) throw new Error(`mapping at 0x${this.addr.toString(16)} used after munmap`);
+    if (this.#unmapped) throw new Error(`mapping at ${hex(this.addr)} used after munmap`);
     this.#mem ??= bufferAt(this.addr, this.length);
     return this.#mem;
   }

@@ -3,7 +3,7 @@
  * the kernel) and a zero-copy Buffer over it (to fill and read structs).
  */
 import { bufferAt, check, libc } from './libc.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from './uapi.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from './uapi/linux.js';
 
 export class NativeRegion implements Disposable {
   readonly addr: number;

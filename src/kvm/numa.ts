@@ -1,5 +1,5 @@
 /**
- * NUMA memory policy syscalls (x86_64 numbers in uapi.ts), through libc.syscall with
+ * NUMA memory policy syscalls (numbers from the architecture's table, arch/), through libc.syscall with
  * their pointer arguments in the process's scratch page: mbind(2), get_mempolicy(2),
  * move_pages(2). Node masks are bigints (bit n = node n).
  *
@@ -11,7 +11,7 @@ import { EPERM, ENOSYS } from './errno.js';
 import { libc, type SysResult } from './libc.js';
 import { scratch } from './native.js';
 import { fail, ok, type Result } from './result.js';
-import { SYS_get_mempolicy, SYS_mbind, SYS_move_pages } from './uapi.js';
+import { ARCH } from './arch/index.js';
 
 // Scratch page layout.
 const MASK_IN = 0; // up to 256 bytes
@@ -43,7 +43,7 @@ export function mbind(addr: number, len: number, mode: number, nodemask: bigint 
   flags = 0): SysResult {
   const s = scratch();
   if (nodemask !== null) writeMask(s.buf, MASK_IN, nodemask, maxnode);
-  return libc.syscall(SYS_mbind, addr, len, mode, nodemask === null ? 0 : s.addr + MASK_IN, maxnode, flags);
+  return libc.syscall(ARCH.sys.mbind, addr, len, mode, nodemask === null ? 0 : s.addr + MASK_IN, maxnode, flags);
 }
 
 export interface Mempolicy {
@@ -57,7 +57,7 @@ export function getMempolicy(addr: number, maxnode: number, flags: number): Resu
   const s = scratch();
   s.buf.fill(0, MASK_OUT, MASK_OUT + maskBytes(maxnode));
   s.buf.writeInt32LE(-1, POLICY);
-  const r = libc.syscall(SYS_get_mempolicy, s.addr + POLICY, s.addr + MASK_OUT, maxnode, addr, flags);
+  const r = libc.syscall(ARCH.sys.get_mempolicy, s.addr + POLICY, s.addr + MASK_OUT, maxnode, addr, flags);
   if (r.ret < 0) return fail(r.errno);
   return ok({ policy: s.buf.readInt32LE(POLICY), nodemask: readMask(s.buf, MASK_OUT, maxnode) });
 }
@@ -74,14 +74,14 @@ export function queryPageNodes(addrs: readonly number[], pid = 0, flags = 0): Mo
   const s = scratch();
   addrs.forEach((a, i) => { s.buf.writeBigUInt64LE(BigInt(a), PAGES + 8 * i); });
   s.buf.fill(0x7f, STATUS, STATUS + 4 * addrs.length);
-  const r = libc.syscall(SYS_move_pages, pid, addrs.length, s.addr + PAGES, 0, s.addr + STATUS, flags);
+  const r = libc.syscall(ARCH.sys.move_pages, pid, addrs.length, s.addr + PAGES, 0, s.addr + STATUS, flags);
   const status = addrs.map((_, i) => s.buf.readInt32LE(STATUS + 4 * i));
   return { r, status };
 }
 
 /** Upstream's is_numa_available(): get_mempolicy() with no arguments is not ENOSYS/EPERM. */
 export function numaAvailable(): boolean {
-  const r = libc.syscall(SYS_get_mempolicy, 0, 0, 0, 0, 0);
+  const r = libc.syscall(ARCH.sys.get_mempolicy, 0, 0, 0, 0, 0);
   return r.ret >= 0 || (r.errno !== ENOSYS && r.errno !== EPERM);
 }
 

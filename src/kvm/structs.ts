@@ -1,52 +1,22 @@
 /**
- * Struct layouts of the uapi (x86_64, LP64): sizes and field offsets, plus the
- * encoders/decoders the fd classes use. Checked field by field against
- * fixtures/uapi-x86_64.json by test/unit/uapi.test.ts.
+ * Layouts of the uapi structs that are the same on every 64-bit architecture gmemtest
+ * supports (LP64, little endian): sizes and field offsets, plus the encoders the fd
+ * classes use. Per-architecture structs (struct stat, vCPU registers) are in
+ * arch/<arch>/. Checked field by field against the fixtures by test/unit/uapi.test.ts.
  */
 
 export const SIZEOF = {
   kvm_create_guest_memfd: 64,
   kvm_userspace_memory_region: 32,
   kvm_userspace_memory_region2: 160,
-  kvm_regs: 144,
-  kvm_sregs: 312,
-  kvm_segment: 24,
-  kvm_dtable: 16,
   kvm_run: 2352,
-  stat: 144,
 } as const;
-
-const REG_NAMES = [
-  'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rsp', 'rbp',
-  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'rflags',
-] as const;
-export type RegName = (typeof REG_NAMES)[number];
-
-const SEGMENT_NAMES = ['cs', 'ds', 'es', 'fs', 'gs', 'ss', 'tr', 'ldt'] as const;
-export type SegmentName = (typeof SEGMENT_NAMES)[number];
-
-function consecutive<K extends string>(names: readonly K[], start: number, stride: number): Record<K, number> {
-  const out = {} as Record<K, number>;
-  names.forEach((n, i) => { out[n] = start + i * stride; });
-  return out;
-}
 
 export const OFFSETOF = {
   kvm_create_guest_memfd: { size: 0, flags: 8, reserved: 16 },
   kvm_userspace_memory_region2: {
     slot: 0, flags: 4, guest_phys_addr: 8, memory_size: 16, userspace_addr: 24,
     guest_memfd_offset: 32, guest_memfd: 40, pad1: 44, pad2: 48,
-  },
-  kvm_regs: consecutive(REG_NAMES, 0, 8),
-  kvm_segment: {
-    base: 0, limit: 8, selector: 12, type: 14, present: 15, dpl: 16, db: 17, s: 18, l: 19,
-    g: 20, avl: 21, unusable: 22,
-  },
-  kvm_dtable: { base: 0, limit: 8 },
-  kvm_sregs: {
-    ...consecutive(SEGMENT_NAMES, 0, SIZEOF.kvm_segment),
-    gdt: 192, idt: 208, cr0: 224, cr2: 232, cr3: 240, cr4: 248, cr8: 256, efer: 264,
-    apic_base: 272, interrupt_bitmap: 280,
   },
   kvm_run: {
     request_interrupt_window: 0, immediate_exit: 1, exit_reason: 8,
@@ -55,9 +25,6 @@ export const OFFSETOF = {
     'fail_entry.hardware_entry_failure_reason': 32, 'fail_entry.cpu': 40,
     'internal.suberror': 32, 'internal.ndata': 36, 'internal.data': 40,
     'memory_fault.flags': 32, 'memory_fault.gpa': 40, 'memory_fault.size': 48,
-  },
-  stat: {
-    st_dev: 0, st_ino: 8, st_nlink: 16, st_mode: 24, st_size: 48, st_blksize: 56, st_blocks: 64,
   },
 } as const;
 
@@ -104,6 +71,7 @@ export function encodeMemoryRegion2(buf: Buffer, r: MemoryRegion2): void {
   buf.writeUInt32LE(r.guestMemfd >>> 0, o.guest_memfd);
 }
 
+/** struct stat, decoded (the architecture's decoder fills it: arch/<arch>/uapi.ts). */
 export interface Stat {
   dev: number;
   ino: number;
@@ -112,17 +80,4 @@ export interface Stat {
   size: number;
   blksize: number;
   blocks: number;
-}
-
-export function decodeStat(buf: Buffer): Stat {
-  const o = OFFSETOF.stat;
-  return {
-    dev: u64(buf, o.st_dev),
-    ino: u64(buf, o.st_ino),
-    nlink: u64(buf, o.st_nlink),
-    mode: buf.readUInt32LE(o.st_mode),
-    size: Number(buf.readBigInt64LE(o.st_size)),
-    blksize: Number(buf.readBigInt64LE(o.st_blksize)),
-    blocks: Number(buf.readBigInt64LE(o.st_blocks)),
-  };
 }

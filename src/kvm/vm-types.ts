@@ -1,17 +1,7 @@
-/** x86 VM types (KVM_X86_*_VM) by number and by the stable name gmemtest reports. */
-import {
-  KVM_X86_DEFAULT_VM, KVM_X86_SEV_ES_VM, KVM_X86_SEV_VM, KVM_X86_SNP_VM, KVM_X86_SW_PROTECTED_VM,
-  KVM_X86_TDX_VM,
-} from './uapi.js';
+/** The architecture's VM types by number and by the stable name gmemtest reports (arch/). */
+import { ARCH, type ArchUapi } from './arch/index.js';
 
-export const VM_TYPES: readonly { readonly type: number; readonly name: string }[] = [
-  { type: KVM_X86_DEFAULT_VM, name: 'default_vm' },
-  { type: KVM_X86_SW_PROTECTED_VM, name: 'sw_protected_vm' },
-  { type: KVM_X86_SEV_VM, name: 'sev_vm' },
-  { type: KVM_X86_SEV_ES_VM, name: 'sev_es_vm' },
-  { type: KVM_X86_SNP_VM, name: 'snp_vm' },
-  { type: KVM_X86_TDX_VM, name: 'tdx_vm' },
-];
+export const VM_TYPES: ArchUapi['vmTypes'] = ARCH.vmTypes;
 
 /** "default_vm" for 0; "vm_type_9" for a type this table does not know. */
 export function vmTypeName(type: number): string {

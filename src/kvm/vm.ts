@@ -5,7 +5,9 @@ import { check, libc, SyscallError, type SysResult } from './libc.js';
 import { scratch } from './native.js';
 import { fail, ok, type Result } from './result.js';
 import { encodeCreateGuestMemfd, encodeMemoryRegion2, type MemoryRegion2 } from './structs.js';
-import { FIOCLEX, KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD, KVM_SET_USER_MEMORY_REGION2 } from './uapi.js';
+import { FIOCLEX } from './uapi/linux.js';
+import { KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD, KVM_SET_USER_MEMORY_REGION2 } from './uapi/kvm.js';
+import { hex } from './hex.js';
 
 /** Only what a Vm needs from its Kvm, to keep the import graph one-way. */
 export interface KvmLike {
@@ -44,7 +46,7 @@ export class Vm extends OwnedFd {
   createGuestMemfd(size: number | bigint, flags: number | bigint): GuestMemfd {
     const r = this.tryCreateGuestMemfd(size, flags);
     if (!r.ok) {
-      throw new SyscallError(`KVM_CREATE_GUEST_MEMFD(size ${size}, flags 0x${flags.toString(16)})`, r.errno);
+      throw new SyscallError(`KVM_CREATE_GUEST_MEMFD(size ${size}, flags ${hex(flags)})`, r.errno);
     }
     return r.value;
   }

@@ -1,4 +1,7 @@
 /** What running a test gave, and how outcomes add up. */
+import type { Totals } from '../ktap/totals.js';
+
+export { emptyTotals, type Totals } from '../ktap/totals.js';
 
 export type Status = 'pass' | 'fail' | 'error' | 'timeout' | 'skip' | 'xfail' | 'xpass';
 
@@ -13,18 +16,6 @@ export interface Outcome {
   readonly durationMs: number;
 }
 
-/** Counts of leaf cases, as kselftest's Totals line names them. */
-export interface Totals {
-  pass: number;
-  fail: number;
-  xfail: number;
-  xpass: number;
-  skip: number;
-  error: number;
-}
-
-export const emptyTotals = (): Totals => ({ pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, error: 0 });
-
 export function count(t: Totals, s: Status): void {
   if (s === 'timeout') t.fail++;
   else t[s]++;
@@ -38,4 +29,34 @@ export function groupStatus(children: readonly Status[]): Status {
   if (children.some(isBad)) return 'fail';
   if (children.length > 0 && children.every((s) => s === 'skip')) return 'skip';
   return 'pass';
+}
+
+/** A failed check of a case: reported `not ok` with its diagnostics (check, expected, got). */
+export class CheckFailure extends Error {
+  readonly diagnostics: readonly string[];
+
+  constructor(check: string, details: readonly string[]) {
+    super(check);
+    this.name = 'CheckFailure';
+    this.diagnostics = [`check: ${check}`, ...details];
+  }
+}
+
+/** Thrown by a case that cannot run on this host; reported as SKIP with the reason. */
+export class SkipCase extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'SkipCase';
+  }
+}
+
+/** The case did not finish in time (its child was killed); reported `not ok ... # TIMEOUT`. */
+export class CaseTimeout extends Error {
+  readonly diagnostics: readonly string[];
+
+  constructor(reason: string, diagnostics: readonly string[] = []) {
+    super(reason);
+    this.name = 'CaseTimeout';
+    this.diagnostics = diagnostics;
+  }
 }

@@ -1,8 +1,15 @@
 /** Collects every result and writes one JSON document at the end. */
 import type { Outcome, Totals } from './outcome.js';
 import type { PlanNode } from './plan.js';
-import type { Reporter } from './run.js';
-import type { Write } from './report-ktap.js';
+import type { Reporter, Write } from './reporter.js';
+
+/** The `format` field of gmemtest's JSON documents. */
+export const RESULTS_FORMAT = 'gmemtest-results/1';
+
+/** The whole document of a run where nothing could run (no device...). */
+export function skipAllJson(version: string, reason: string): string {
+  return `${JSON.stringify({ tool: 'gmemtest', version, format: RESULTS_FORMAT, skipped: reason, results: [] }, null, 2)}\n`;
+}
 
 export interface JsonResult {
   id: string;
@@ -18,7 +25,7 @@ export interface JsonResult {
 export interface JsonReport {
   tool: string;
   version: string;
-  format: 'gmemtest-results/1';
+  format: typeof RESULTS_FORMAT;
   host: unknown;
   results: JsonResult[];
   totals: Totals | null;
@@ -29,7 +36,7 @@ export class JsonReporter implements Reporter {
   readonly report: JsonReport;
 
   constructor(private readonly write: Write, version: string, host: unknown) {
-    this.report = { tool: 'gmemtest', version, format: 'gmemtest-results/1', host, results: [], totals: null, bail_out: null };
+    this.report = { tool: 'gmemtest', version, format: RESULTS_FORMAT, host, results: [], totals: null, bail_out: null };
   }
 
   begin(): void {}

@@ -1,12 +1,11 @@
 /** Streams KTAP v1 to a writable as the run goes. */
 import {
-  bailOutLine, diagLines, planLine, resultLine, subtestLine, totalsLine, versionLine, type Directive,
+  bailOutLine, diagLines, planLine, resultLine, subtestLine, versionLine, type Directive,
 } from '../ktap/writer.js';
+import { totalsLine } from '../ktap/totals.js';
 import type { Outcome, Totals } from './outcome.js';
 import type { PlanNode } from './plan.js';
-import type { Reporter } from './run.js';
-
-export type Write = (text: string) => void;
+import type { Reporter, Write } from './reporter.js';
 
 function directive(o: Outcome): [boolean, Directive | undefined, string | undefined] {
   switch (o.status) {

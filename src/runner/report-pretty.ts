@@ -2,8 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Outcome, Status, Totals } from './outcome.js';
 import type { PlanNode } from './plan.js';
-import type { Reporter } from './run.js';
-import type { Write } from './report-ktap.js';
+import type { Reporter, Write } from './reporter.js';
 
 const MARK: Record<Status, string> = {
   pass: 'PASS', fail: 'FAIL', error: 'ERROR', timeout: 'TIMEOUT', skip: 'SKIP', xfail: 'XFAIL', xpass: 'XPASS',

@@ -8,15 +8,18 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { hostInfo } from '../../src/kvm/host.js';
 import { Kvm } from '../../src/kvm/kvm.js';
-import { KVM_EXIT_HLT, KVM_EXIT_IO, KVM_X86_DEFAULT_VM } from '../../src/kvm/uapi.js';
+import { KVM_EXIT_HLT, KVM_EXIT_IO } from '../../src/kvm/uapi/kvm.js';
+import { KVM_X86_DEFAULT_VM } from '../../src/kvm/arch/x86_64/uapi.js';
 import { Asm } from '../../src/asm/x86_64.js';
-import { X86Guest } from '../../src/kvm/x86/guest.js';
+import { getRegs, getSregs } from '../../src/kvm/arch/x86_64/vcpu-regs.js';
+import { X86Guest } from '../../src/guest/x86_64/guest.js';
 import { KtapReporter } from '../../src/runner/report-ktap.js';
 import { leaf } from '../../src/runner/plan.js';
-import { liveChildren } from '../../src/kvm/children.js';
+import { liveChildren } from '../../src/isolate/children.js';
 import { runPlan } from '../../src/runner/run.js';
-import { CaseTimeout, CheckFailure } from '../../src/tests/check.js';
-import { guest_memfd_guest } from '../../src/tests/guest.js';
+import { CaseTimeout, CheckFailure } from '../../src/runner/outcome.js';
+import { guest_memfd_guest } from '../../src/cases/guest_memfd_guest.js';
+import { SPIN } from '../helpers/guest-programs.js';
 
 const top = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -35,11 +38,11 @@ t.test('builder: a long-mode guest exits HLT and IO, registers as set', { skip }
   using vm = kvm.createVm(KVM_X86_DEFAULT_VM);
   const prog = new Asm().movR32Imm32('edx', 0x80).movR32Imm32('eax', 0x42).outDxAl().hlt().assemble();
   using g = X86Guest.create(vm, prog);
-  const s = g.vcpu.getSregs();
+  const s = getSregs(g.vcpu);
   t.equal(s.cs.l, 1, 'cs is a 64-bit code segment');
   t.equal(s.efer & 0x500n, 0x500n, 'EFER.LME|LMA');
   g.setArgs(0x1234, 0x5678);
-  const r = g.vcpu.getRegs();
+  const r = getRegs(g.vcpu);
   t.equal(r.rdi, 0x1234n, 'arg 0 in rdi');
   t.equal(r.rsi, 0x5678n, 'arg 1 in rsi');
   t.equal(r.rflags & 2n, 2n, 'rflags bit 1');
@@ -57,14 +60,14 @@ t.test('builder: a long-mode guest exits HLT and IO, registers as set', { skip }
 t.test('(a) guest reads 0xaa and writes 0xff through a served slot: DONE', { skip }, async (t) => {
   using kvm = Kvm.open();
   const t0 = performance.now();
-  await guest_memfd_guest(kvm, env, { job: { slot1: 'gmem-mmap' } });
+  await guest_memfd_guest(kvm, env, { hooks: { slot1Mmap: true } });
   t.pass(`DONE ucall, host sees 0xff (${Math.round(performance.now() - t0)} ms incl. child)`);
 });
 
 t.test('(b) a wrong byte gives the ASSERT ucall with its offset and value', { skip }, async (t) => {
   using kvm = Kvm.open();
   for (const [offset, value] of [[123, 0x5a], [env.pageSize - 1, 0x00]] as const) {
-    const e = await guest_memfd_guest(kvm, env, { job: { slot1: 'gmem-mmap', corrupt: { offset, value } } })
+    const e = await guest_memfd_guest(kvm, env, { hooks: { slot1Mmap: true, corrupt: { offset, value } } })
       .then(() => null, (x: unknown) => x);
     t.type(e, CheckFailure, `offset ${offset}: a check failure`);
     t.match((e as CheckFailure).diagnostics.join('\n'),
@@ -76,7 +79,7 @@ t.test('(c) a guest that never exits is killed at its timeout', { skip }, async 
   using kvm = Kvm.open();
   const timeoutMs = 1000;
   const t0 = performance.now();
-  const e = await guest_memfd_guest(kvm, env, { timeoutMs, job: { program: 'spin', slot1: 'gmem-mmap' } })
+  const e = await guest_memfd_guest(kvm, env, { timeoutMs, hooks: { program: SPIN, slot1Mmap: true } })
     .then(() => null, (x: unknown) => x);
   const ms = performance.now() - t0;
   t.type(e, CaseTimeout);
@@ -91,7 +94,7 @@ t.test('(c) a guest that never exits is killed at its timeout', { skip }, async 
   let out = '';
   let after = false;
   const plan = [
-    leaf('', 'spin', () => guest_memfd_guest(kvm, env, { timeoutMs: 500, job: { program: 'spin' } })),
+    leaf('', 'spin', () => guest_memfd_guest(kvm, env, { timeoutMs: 500, hooks: { program: SPIN } })),
     leaf('', 'after', () => { after = true; }),
   ];
   const { totals } = await runPlan(plan, new KtapReporter((s) => { out += s; }));

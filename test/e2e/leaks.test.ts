@@ -4,7 +4,8 @@ import { Kvm } from '../../src/kvm/kvm.js';
 import { leaf } from '../../src/runner/plan.js';
 import type { Outcome } from '../../src/runner/outcome.js';
 import type { PlanNode } from '../../src/runner/plan.js';
-import { runPlan, type Reporter } from '../../src/runner/run.js';
+import type { Reporter } from '../../src/runner/reporter.js';
+import { runPlan } from '../../src/runner/run.js';
 import { kvmUnavailable } from '../helpers/kvm.js';
 
 const skip = kvmUnavailable();

@@ -5,8 +5,9 @@ import t from 'tap';
 import { probeCaps } from '../../src/kvm/caps.js';
 import { Kvm } from '../../src/kvm/kvm.js';
 import { filterPlan, repeatPlan } from '../../src/runner/plan.js';
-import { runPlan, type Reporter } from '../../src/runner/run.js';
-import { buildPlan } from '../../src/tests/matrix.js';
+import type { Reporter } from '../../src/runner/reporter.js';
+import { runPlan } from '../../src/runner/run.js';
+import { buildPlan } from '../../src/cases/matrix.js';
 import { kvmUnavailable } from '../helpers/kvm.js';
 
 const ITERATIONS = 200;

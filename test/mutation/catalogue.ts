@@ -5,11 +5,12 @@ import { EBADF, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../../src/kvm/errno.j
 import { bufferAt, type CallInfo, type Interceptor } from '../../src/kvm/libc.js';
 import { OFFSETOF } from '../../src/kvm/structs.js';
 import {
-  FALLOC_FL_PUNCH_HOLE, GUEST_MEMFD_FLAG_INIT_SHARED, KVM_CREATE_GUEST_MEMFD, MADV_COLLAPSE, MADV_DONTNEED,
-  MADV_HUGEPAGE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MPOL_BIND, MPOL_DEFAULT,
-  SYS_get_mempolicy, SYS_mbind, SYS_move_pages, KVM_SET_USER_MEMORY_REGION2, KVM_CHECK_EXTENSION, KVM_RUN,
-  KVM_CAP_GUEST_MEMFD_FLAGS, GUEST_MEMFD_FLAG_MMAP,
-} from '../../src/kvm/uapi.js';
+  FALLOC_FL_PUNCH_HOLE, MADV_COLLAPSE, MADV_DONTNEED, MADV_HUGEPAGE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MPOL_BIND, MPOL_DEFAULT,
+} from '../../src/kvm/uapi/linux.js';
+import {
+  GUEST_MEMFD_FLAG_INIT_SHARED, KVM_CREATE_GUEST_MEMFD, KVM_SET_USER_MEMORY_REGION2, KVM_CHECK_EXTENSION, KVM_RUN, KVM_CAP_GUEST_MEMFD_FLAGS, GUEST_MEMFD_FLAG_MMAP,
+} from '../../src/kvm/uapi/kvm.js';
+import { SYS_get_mempolicy, SYS_mbind, SYS_move_pages } from '../../src/kvm/arch/x86_64/uapi.js';
 import { fails, fn, ioctl, rewriteU64, rule, ruleAfter, statField, structU64, succeeds, wrongErrno, type Effect } from './rules.js';
 
 export interface Perturbation {

@@ -5,9 +5,11 @@ import { Kvm } from '../../src/kvm/kvm.js';
 import { setInterceptor, type Interceptor } from '../../src/kvm/libc.js';
 import type { Outcome } from '../../src/runner/outcome.js';
 import { filterPlan, type PlanNode } from '../../src/runner/plan.js';
-import { runPlan, type Reporter } from '../../src/runner/run.js';
-import { guestMemfdGuestJob, type GuestJob, type GuestResult } from '../../src/tests/guest.js';
-import { buildPlan } from '../../src/tests/matrix.js';
+import type { Reporter } from '../../src/runner/reporter.js';
+import { runPlan } from '../../src/runner/run.js';
+import type { GuestJob, GuestResult } from '../../src/cases/guest-job.js';
+import { guestMemfdGuestJob } from '../../src/cases/guest_memfd_guest.js';
+import { buildPlan } from '../../src/cases/matrix.js';
 import type { Perturbation } from './catalogue.js';
 import { numaModel } from './numa-model.js';
 
@@ -71,7 +73,7 @@ export class Harness implements Disposable {
   }
 
   guestJob(slot1: 'null' | 'gmem-mmap'): GuestJob {
-    return { device: this.kvm.path, pageSize: this.caps.pageSize, slot1, program: 'memcheck' };
+    return { device: this.kvm.path, pageSize: this.caps.pageSize, hooks: { slot1Mmap: slot1 === 'gmem-mmap' } };
   }
 
   runGuest(interceptor: Interceptor | null): Outcome {

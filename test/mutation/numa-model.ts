@@ -5,7 +5,8 @@
 // where the real two-node run (gmemtest boot --numa 2) is not at hand.
 import { bufferAt, type CallInfo, type Interceptor, type SysResult } from '../../src/kvm/libc.js';
 import { EINVAL } from '../../src/kvm/errno.js';
-import { MPOL_BIND, MPOL_DEFAULT, SYS_get_mempolicy, SYS_mbind, SYS_move_pages } from '../../src/kvm/uapi.js';
+import { MPOL_BIND, MPOL_DEFAULT } from '../../src/kvm/uapi/linux.js';
+import { SYS_get_mempolicy, SYS_mbind, SYS_move_pages } from '../../src/kvm/arch/x86_64/uapi.js';
 
 interface Policy { mode: number; mask: bigint }
 

@@ -1,7 +1,7 @@
 // Building blocks for perturbations: which libc calls to change (function, ioctl
 // request, argument, nth matching call) and how (result, errno, bytes the kernel wrote).
 import { bufferAt, type CallInfo, type Interceptor, type LibcFunction, type SysResult } from '../../src/kvm/libc.js';
-import { OFFSETOF } from '../../src/kvm/structs.js';
+import { X86_OFFSETOF, X86_SIZEOF } from '../../src/kvm/arch/x86_64/uapi.js';
 
 export type Match = (call: CallInfo) => boolean;
 export type Effect = (call: CallInfo, real: () => SysResult) => SysResult;
@@ -31,11 +31,11 @@ export const wrongErrno = (errno: number): Effect => (_c, real) => {
 };
 
 /** Calls through, then changes what fstat() reported. */
-export const statField = (field: keyof typeof OFFSETOF.stat, change: (v: bigint) => bigint): Effect => (c, real) => {
+export const statField = (field: keyof typeof X86_OFFSETOF.stat, change: (v: bigint) => bigint): Effect => (c, real) => {
   const r = real();
   if (r.ret === 0) {
-    const buf = bufferAt(c.args[1] as number, 144);
-    buf.writeBigInt64LE(change(buf.readBigInt64LE(OFFSETOF.stat[field])), OFFSETOF.stat[field]);
+    const buf = bufferAt(c.args[1] as number, X86_SIZEOF.stat);
+    buf.writeBigInt64LE(change(buf.readBigInt64LE(X86_OFFSETOF.stat[field])), X86_OFFSETOF.stat[field]);
   }
   return r;
 };

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { GuestMemfd } from '../../src/kvm/guest-memfd.js';
 import { setInterceptor, type SysResult } from '../../src/kvm/libc.js';
-import { MADV_COLLAPSE } from '../../src/kvm/uapi.js';
-import { CheckFailure, SkipCase } from '../../src/tests/check.js';
-import { collapse } from '../../src/tests/collapse.js';
+import { MADV_COLLAPSE } from '../../src/kvm/uapi/linux.js';
+import { CheckFailure, SkipCase } from '../../src/runner/outcome.js';
+import { collapse } from '../../src/cases/collapse.js';
 
 const PMD = 2 * 1024 * 1024;
 const env = { kernelRelease: 'test', pageSize: 4096, thpPmdSize: PMD, numaNodes: 1 };

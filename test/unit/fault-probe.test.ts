@@ -5,11 +5,11 @@ import { closeSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { killAllChildren, liveChildren, trackChild } from '../../src/kvm/children.js';
-import { onProbeDone, runFaultProbe, type ProbeSpec } from '../../src/kvm/fault-probe.js';
+import { killAllChildren, liveChildren, trackChild } from '../../src/isolate/children.js';
+import { onProbeDone, runFaultProbe, type ProbeSpec } from '../../src/isolate/fault-probe.js';
 import { GuestMemfd } from '../../src/kvm/guest-memfd.js';
-import { CaseTimeout, CheckFailure } from '../../src/tests/check.js';
-import { expectSigbus, faultSigbus } from '../../src/tests/fault.js';
+import { CaseTimeout, CheckFailure } from '../../src/runner/outcome.js';
+import { expectSigbus, faultSigbus } from '../../src/cases/fault-sigbus.js';
 import { spawn } from 'node:child_process';
 
 const PAGE = 4096;

@@ -7,7 +7,7 @@ import { KtapReporter } from '../../src/runner/report-ktap.js';
 import { group, leaf, skipped, type PlanNode } from '../../src/runner/plan.js';
 import { runPlan } from '../../src/runner/run.js';
 import { parseXfail } from '../../src/runner/xfail.js';
-import { expectEq, expectErrno, skip } from '../../src/tests/check.js';
+import { expectEq, expectErrno, skip } from '../../src/cases/check.js';
 import { parseKtap } from '../helpers/ktap.js';
 
 const golden = (name: string): URL => new URL(`../../fixtures/golden/${name}`, import.meta.url);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { setInterceptor } from '../../src/kvm/libc.js';
 import { Mapping } from '../../src/kvm/mapping.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/kvm/uapi.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/kvm/uapi/linux.js';
 
 const RW = PROT_READ | PROT_WRITE;
 

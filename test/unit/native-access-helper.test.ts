@@ -14,7 +14,7 @@ import {
   AccessHelper, AccessHelperStartError, describeOutcome, helperExecutable, liveAccessHelpers, type OpOutcome,
 } from '../../src/isolate/access-helper.js';
 import { Kvm } from '../../src/kvm/kvm.js';
-import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP } from '../../src/kvm/uapi.js';
+import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP } from '../../src/kvm/uapi/kvm.js';
 import { HelperExit, Op } from '../../src/native/access-protocol.js';
 import { x86_64AccessHelper } from '../../src/native/x86_64/access-helper.js';
 import { kvmUnavailable } from '../helpers/kvm.js';

@@ -11,7 +11,7 @@ import { IoctlSweeper } from '../../src/isolate/ioctl-sweep.js';
 import { libc } from '../../src/kvm/libc.js';
 import { NativeRegion } from '../../src/kvm/native.js';
 import { Kvm } from '../../src/kvm/kvm.js';
-import { KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD } from '../../src/kvm/uapi.js';
+import { KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD } from '../../src/kvm/uapi/kvm.js';
 import { ioctlSweepProgram, ioctlSweepSharedObject, SWEEP_BLOCK, SWEEP_SYMBOL } from '../../src/native/ioctl-sweep.js';
 import { kvmUnavailable } from '../helpers/kvm.js';
 

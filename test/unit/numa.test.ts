@@ -9,9 +9,9 @@ import { Mapping } from '../../src/kvm/mapping.js';
 import { getMempolicy, mbind, numaAvailable, queryPageNodes } from '../../src/kvm/numa.js';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, MPOL_BIND, MPOL_DEFAULT, MPOL_F_ADDR, MPOL_INTERLEAVE, PROT_READ, PROT_WRITE,
-} from '../../src/kvm/uapi.js';
-import { SkipCase } from '../../src/tests/check.js';
-import { requireMultiNode } from '../../src/tests/numa.js';
+} from '../../src/kvm/uapi/linux.js';
+import { SkipCase } from '../../src/runner/outcome.js';
+import { requireMultiNode } from '../../src/cases/kvm-util.js';
 
 const PAGE = 4096;
 const anon = (): Mapping => Mapping.map(0, PAGE * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);

@@ -4,7 +4,7 @@ import { countList } from '../../src/kvm/host.js';
 import { parseVmType, vmTypeName } from '../../src/kvm/vm-types.js';
 import { allIds, filterPlan, globToRegExp, group, leaf, skipped } from '../../src/runner/plan.js';
 import { parseXfail, XfailFileError, xfailReason } from '../../src/runner/xfail.js';
-import { flagSetName, flagSets } from '../../src/tests/flag-sets.js';
+import { flagSetName, flagSets } from '../../src/cases/flag-sets.js';
 
 const nop = (): void => {};
 const plan = [

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Asm, type Cond, type Gpr32, type Gpr64, type Reg32, type Reg64, type Reg8 } from '../../src/asm/x86_64.js';
-import { memCheckProgram, spinProgram } from '../../src/kvm/x86/guest-code.js';
-import { UCALL_ASSERT, UCALL_DONE, UCALL_PORT } from '../../src/kvm/x86/ucall.js';
+import { guest_code } from '../../src/cases/guest_code.js';
+import { spinProgram } from '../helpers/guest-programs.js';
+import { UCALL_ASSERT, UCALL_DONE, UCALL_PORT } from '../../src/guest/x86_64/ucall.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -59,7 +60,7 @@ t.test('assembler refuses what it cannot encode', async (t) => {
 t.test('guest programs: bytes', async (t) => {
   const port = UCALL_PORT.toString(16).padStart(4, '0');
   const le16 = port.slice(2) + port.slice(0, 2);
-  t.equal(hex(memCheckProgram()), [
+  t.equal(hex(guest_code()), [
     '31c9', //              xor ecx, ecx
     '4839f1', //            check: cmp rcx, rsi
     '7321', //              jae fill (+33)
@@ -142,7 +143,7 @@ fill:
 done_halt:
     hlt
     jmp done_halt`;
-  t.equal(hex(memCheckProgram()), hex(gas(src)!));
+  t.equal(hex(guest_code()), hex(gas(src)!));
 });
 
 // ---- The host-side forms (src/native/): all sixteen registers. ----

@@ -1,16 +1,16 @@
 // Register codecs, page tables, GDT descriptors and kvm_run exit decoding, on plain
 // buffers (no KVM needed).
 import t from 'tap';
+import { X86_OFFSETOF, X86_SIZEOF } from '../../src/kvm/arch/x86_64/uapi.js';
 import { OFFSETOF, SIZEOF } from '../../src/kvm/structs.js';
 import {
-  KVM_EXIT_FAIL_ENTRY, KVM_EXIT_HLT, KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_IO, KVM_EXIT_IO_OUT, KVM_EXIT_MMIO,
-  KVM_EXIT_SHUTDOWN,
-} from '../../src/kvm/uapi.js';
-import { decodeExit, describeExit } from '../../src/kvm/x86/exits.js';
-import { GDT_BYTES, LONG_MODE_CR0, longModeSregs, writeGdt } from '../../src/kvm/x86/long-mode.js';
-import { PageTables } from '../../src/kvm/x86/page-tables.js';
-import { decodeRegs, decodeSregs, encodeRegs, encodeSregs, initialRegs } from '../../src/kvm/x86/regs.js';
-import { decodeUcall, isUcallExit, UCALL_PORT } from '../../src/kvm/x86/ucall.js';
+  KVM_EXIT_FAIL_ENTRY, KVM_EXIT_HLT, KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_IO, KVM_EXIT_IO_OUT, KVM_EXIT_MMIO, KVM_EXIT_SHUTDOWN,
+} from '../../src/kvm/uapi/kvm.js';
+import { decodeExit, describeExit } from '../../src/kvm/exits.js';
+import { GDT_BYTES, LONG_MODE_CR0, longModeSregs, writeGdt } from '../../src/guest/x86_64/long-mode.js';
+import { PageTables } from '../../src/guest/x86_64/page-tables.js';
+import { decodeRegs, decodeSregs, encodeRegs, encodeSregs, initialRegs } from '../../src/kvm/arch/x86_64/regs.js';
+import { decodeUcall, isUcallExit, UCALL_PORT } from '../../src/guest/x86_64/ucall.js';
 
 t.test('kvm_regs round trip and layout', async (t) => {
   const r = initialRegs();
@@ -18,15 +18,15 @@ t.test('kvm_regs round trip and layout', async (t) => {
   r.rip = 0x10000n;
   r.rdi = 0x100000000n;
   r.r15 = 0xffffffffffffffffn;
-  const buf = Buffer.alloc(SIZEOF.kvm_regs, 0xcc);
+  const buf = Buffer.alloc(X86_SIZEOF.kvm_regs, 0xcc);
   encodeRegs(buf, r);
-  t.equal(buf.readBigUInt64LE(OFFSETOF.kvm_regs.rip), 0x10000n);
-  t.equal(buf.readBigUInt64LE(OFFSETOF.kvm_regs.rdi), 0x100000000n);
+  t.equal(buf.readBigUInt64LE(X86_OFFSETOF.kvm_regs.rip), 0x10000n);
+  t.equal(buf.readBigUInt64LE(X86_OFFSETOF.kvm_regs.rdi), 0x100000000n);
   t.same(decodeRegs(buf), r);
 });
 
 t.test('kvm_sregs: long mode round trip and layout', async (t) => {
-  const base = decodeSregs(Buffer.alloc(SIZEOF.kvm_sregs));
+  const base = decodeSregs(Buffer.alloc(X86_SIZEOF.kvm_sregs));
   base.apic_base = 0xfee00900n;
   const s = longModeSregs(base, 0x1000, { base: 0x9000n, limit: GDT_BYTES - 1 }, 0xa000);
   t.equal(s.cr0, 0x80050033n, 'CR0 as measured on the host');
@@ -34,13 +34,13 @@ t.test('kvm_sregs: long mode round trip and layout', async (t) => {
   t.equal(s.cr4, 0x20n, 'CR4.PAE only (no LA57)');
   t.equal(s.efer, 0x500n, 'EFER.LME|LMA');
   t.equal(s.apic_base, 0xfee00900n, 'what KVM_GET_SREGS gave is kept');
-  const buf = Buffer.alloc(SIZEOF.kvm_sregs);
+  const buf = Buffer.alloc(X86_SIZEOF.kvm_sregs);
   encodeSregs(buf, s);
-  const cs = OFFSETOF.kvm_sregs.cs;
-  t.equal(buf.readUInt8(cs + OFFSETOF.kvm_segment.l), 1, 'cs.l');
-  t.equal(buf.readUInt16LE(cs + OFFSETOF.kvm_segment.selector), 8, 'cs selector');
-  t.equal(buf.readBigUInt64LE(OFFSETOF.kvm_sregs.cr3), 0x1000n);
-  t.equal(buf.readUInt16LE(OFFSETOF.kvm_sregs.gdt + OFFSETOF.kvm_dtable.limit), GDT_BYTES - 1);
+  const cs = X86_OFFSETOF.kvm_sregs.cs;
+  t.equal(buf.readUInt8(cs + X86_OFFSETOF.kvm_segment.l), 1, 'cs.l');
+  t.equal(buf.readUInt16LE(cs + X86_OFFSETOF.kvm_segment.selector), 8, 'cs selector');
+  t.equal(buf.readBigUInt64LE(X86_OFFSETOF.kvm_sregs.cr3), 0x1000n);
+  t.equal(buf.readUInt16LE(X86_OFFSETOF.kvm_sregs.gdt + X86_OFFSETOF.kvm_dtable.limit), GDT_BYTES - 1);
   t.same(decodeSregs(buf), s);
 });
 

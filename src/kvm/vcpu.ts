@@ -1,0 +1,60 @@
+/**
+ * A vCPU: its fd (KVM_CREATE_VCPU) and its shared kvm_run mapping, released together
+ * and deterministically (unmap, then close). Exits are decoded by exits.ts; the
+ * architecture's registers by arch/<arch>/vcpu-regs.ts.
+ */
+import { decodeExit, type VcpuExit } from './exits.js';
+import { OwnedFd } from './fd.js';
+import { check, libc, type SysResult } from './libc.js';
+import { Mapping } from './mapping.js';
+import { KVM_CREATE_VCPU, KVM_RUN } from './uapi/kvm.js';
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from './uapi/linux.js';
+import type { Vm } from './vm.js';
+
+export class Vcpu extends OwnedFd {
+  readonly id: number;
+  readonly #run: Mapping;
+
+  private constructor(fd: number, id: number, run: Mapping) {
+    super(fd, `vcpu ${id}`);
+    this.id = id;
+    this.#run = run;
+  }
+
+  /** KVM_CREATE_VCPU and the mmap of its kvm_run (vm_vcpu_add). Throws on failure. */
+  static create(vm: Vm, id = 0): Vcpu {
+    const fd = check(libc.ioctl(vm.fd, KVM_CREATE_VCPU, id), `KVM_CREATE_VCPU(${id})`);
+    try {
+      const size = vm.kvm.vcpuMmapSize();
+      const run = Mapping.map(0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      return new Vcpu(fd, id, run);
+    } catch (e) {
+      libc.close(fd);
+      throw e;
+    }
+  }
+
+  /** An ioctl on this vCPU's fd that throws on failure (the register ioctls). */
+  ioctl(request: number, arg: number, what: string): number {
+    return check(libc.ioctl(this.fd, request, arg), what);
+  }
+
+  /**
+   * KVM_RUN, raw: blocks this thread until the guest exits to userspace. Not restarted on
+   * EINTR (a signal is how a vCPU is kicked out); the caller decides, as vcpu_run does.
+   */
+  tryRun(): SysResult {
+    return libc.ioctlOnce(this.fd, KVM_RUN, 0);
+  }
+
+  /** The exit kvm_run describes now (after the last KVM_RUN). */
+  lastExit(): VcpuExit {
+    return decodeExit(this.#run.mem);
+  }
+
+  /** Unmaps kvm_run, then closes the fd. Idempotent. */
+  override close(): SysResult {
+    this.#run.unmap();
+    return super.close();
+  }
+}

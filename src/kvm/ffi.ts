@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 type FfiRs = typeof import('ffi-rs');
 
 /** The subset of ffi-rs gmemtest uses; the native binding and the public entry both have it. */
-export type Ffi = Pick<FfiRs, 'DataType' | 'open' | 'load' | 'createExternalBuffer'>;
+export type Ffi = Pick<FfiRs, 'DataType' | 'open' | 'close' | 'load' | 'createExternalBuffer'>;
 
 const BINDINGS: Readonly<Record<string, string>> = {
   'linux-x64': '@yuuang/ffi-rs-linux-x64-gnu',

@@ -25,7 +25,12 @@ export interface SysResult {
 
 export type LibcFunction =
   | 'open' | 'close' | 'ioctl' | 'read' | 'write' | 'pread' | 'pwrite' | 'fstat'
-  | 'fallocate' | 'mmap' | 'munmap' | 'madvise' | 'syscall' | 'getpagesize';
+  | 'fallocate' | 'mmap' | 'munmap' | 'madvise' | 'syscall' | 'getpagesize'
+  // child processes and machine code (src/isolate/, src/native/)
+  | 'poll' | 'pipe2' | 'fcntl' | 'kill' | 'waitpid' | 'memfd_create' | 'mprotect' | 'bsearch'
+  | 'posix_spawn' | 'posix_spawn_file_actions_init' | 'posix_spawn_file_actions_adddup2'
+  | 'posix_spawn_file_actions_destroy' | 'posix_spawnattr_init' | 'posix_spawnattr_setflags'
+  | 'posix_spawnattr_setsigmask' | 'posix_spawnattr_setsigdefault' | 'posix_spawnattr_destroy';
 
 type Arg = number | string;
 
@@ -87,6 +92,26 @@ const B = {
   madvise: bind('madvise', 'madvise', T.I32, [T.U64, T.U64, T.I32]),
   syscall: bind('syscall', 'syscall', T.I64, [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64]),
   getpagesize: bind('getpagesize', 'getpagesize', T.I32, []),
+  // poll is never restarted: the caller recomputes what is left of its timeout.
+  poll: bind('poll', 'poll', T.I32, [T.U64, T.U64, T.I32], false),
+  pipe2: bind('pipe2', 'pipe2', T.I32, [T.U64, T.I32]),
+  fcntl: bind('fcntl', 'fcntl', T.I32, [T.I32, T.I32, T.I64]),
+  kill: bind('kill', 'kill', T.I32, [T.I32, T.I32]),
+  waitpid: bind('waitpid', 'waitpid', T.I32, [T.I32, T.U64, T.I32]),
+  memfd_create: bind('memfd_create', 'memfd_create', T.I32, [T.String, T.U32]),
+  mprotect: bind('mprotect', 'mprotect', T.I32, [T.U64, T.U64, T.I32]),
+  // bsearch(key, base, nmemb, size, compar): with nmemb 1 it calls compar exactly once.
+  bsearch: bind('bsearch', 'bsearch', T.U64, [T.U64, T.U64, T.U64, T.U64, T.U64]),
+  // The posix_spawn family returns an error number instead of setting errno.
+  posix_spawn: bind('posix_spawn', 'posix_spawn', T.I32, [T.U64, T.U64, T.U64, T.U64, T.U64, T.U64]),
+  fa_init: bind('posix_spawn_file_actions_init', 'posix_spawn_file_actions_init', T.I32, [T.U64]),
+  fa_adddup2: bind('posix_spawn_file_actions_adddup2', 'posix_spawn_file_actions_adddup2', T.I32, [T.U64, T.I32, T.I32]),
+  fa_destroy: bind('posix_spawn_file_actions_destroy', 'posix_spawn_file_actions_destroy', T.I32, [T.U64]),
+  attr_init: bind('posix_spawnattr_init', 'posix_spawnattr_init', T.I32, [T.U64]),
+  attr_setflags: bind('posix_spawnattr_setflags', 'posix_spawnattr_setflags', T.I32, [T.U64, T.I16]),
+  attr_setsigmask: bind('posix_spawnattr_setsigmask', 'posix_spawnattr_setsigmask', T.I32, [T.U64, T.U64]),
+  attr_setsigdefault: bind('posix_spawnattr_setsigdefault', 'posix_spawnattr_setsigdefault', T.I32, [T.U64, T.U64]),
+  attr_destroy: bind('posix_spawnattr_destroy', 'posix_spawnattr_destroy', T.I32, [T.U64]),
 } as const;
 
 interface FfiErrnoResult {
@@ -158,6 +183,30 @@ export const libc = {
   syscall: (nr: number, ...a: number[]): SysResult =>
     call(B.syscall, [nr, a[0] ?? 0, a[1] ?? 0, a[2] ?? 0, a[3] ?? 0, a[4] ?? 0, a[5] ?? 0]),
   getpagesize: (): number => call(B.getpagesize, []).ret,
+  /** poll(fds, nfds, timeoutMs); EINTR comes back to the caller. */
+  poll: (fdsAddr: number, nfds: number, timeoutMs: number): SysResult => call(B.poll, [fdsAddr, nfds, timeoutMs]),
+  /** pipe2(int[2] at addr, flags). */
+  pipe2: (fdsAddr: number, flags: number): SysResult => call(B.pipe2, [fdsAddr, flags]),
+  fcntl: (fd: number, cmd: number, arg: number): SysResult => call(B.fcntl, [fd, cmd, arg]),
+  kill: (pid: number, sig: number): SysResult => call(B.kill, [pid, sig]),
+  /** waitpid(pid, int *status at addr, options); a blocking wait is restarted on EINTR. */
+  waitpid: (pid: number, statusAddr: number, options: number): SysResult => call(B.waitpid, [pid, statusAddr, options]),
+  memfd_create: (name: string, flags: number): SysResult => call(B.memfd_create, [name, flags]),
+  mprotect: (addr: number, len: number, prot: number): SysResult => call(B.mprotect, [addr, len, prot]),
+  /** bsearch(3); ret is the matching element's address or 0. */
+  bsearch: (key: number, base: number, nmemb: number, size: number, compar: number): SysResult =>
+    call(B.bsearch, [key, base, nmemb, size, compar]),
+  /** ret is posix_spawn's result: 0, or an error number (errno stays 0). */
+  posix_spawn: (pidAddr: number, pathAddr: number, fileActions: number, attr: number, argv: number, envp: number): SysResult =>
+    call(B.posix_spawn, [pidAddr, pathAddr, fileActions, attr, argv, envp]),
+  posix_spawn_file_actions_init: (fa: number): SysResult => call(B.fa_init, [fa]),
+  posix_spawn_file_actions_adddup2: (fa: number, fd: number, newfd: number): SysResult => call(B.fa_adddup2, [fa, fd, newfd]),
+  posix_spawn_file_actions_destroy: (fa: number): SysResult => call(B.fa_destroy, [fa]),
+  posix_spawnattr_init: (attr: number): SysResult => call(B.attr_init, [attr]),
+  posix_spawnattr_setflags: (attr: number, flags: number): SysResult => call(B.attr_setflags, [attr, flags]),
+  posix_spawnattr_setsigmask: (attr: number, sigset: number): SysResult => call(B.attr_setsigmask, [attr, sigset]),
+  posix_spawnattr_setsigdefault: (attr: number, sigset: number): SysResult => call(B.attr_setsigdefault, [attr, sigset]),
+  posix_spawnattr_destroy: (attr: number): SysResult => call(B.attr_destroy, [attr]),
 };
 
 const memsetToExternal = {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { Asm, type Reg32, type Reg64, type Reg8 } from '../../src/asm/x86_64.js';
+import { Asm, type Cond, type Gpr32, type Gpr64, type Reg32, type Reg64, type Reg8 } from '../../src/asm/x86_64.js';
 import { guest_code } from '../../src/cases/guest_code.js';
 import { spinProgram } from '../helpers/guest-programs.js';
 import { UCALL_ASSERT, UCALL_DONE, UCALL_PORT } from '../../src/guest/x86_64/ucall.js';
@@ -144,4 +144,108 @@ done_halt:
     hlt
     jmp done_halt`;
   t.equal(hex(guest_code()), hex(gas(src)!));
+});
+
+// ---- The host-side forms (src/native/): all sixteen registers. ----
+
+const G64: Gpr64[] = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const G32: Gpr32[] = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi',
+  'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];
+const CONDS: Cond[] = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+const DISPS = [0, 1, -8, 127, 128, -128, -129, 0x12345, -0x7fffffff];
+const IMMS = [0, 1, -1, 127, -128, 128, -129, 0x1000, -4095, 0x7fffffff, -0x80000000];
+const att = (d: number): string => (d === 0 ? '' : String(d));
+
+t.test('host-side forms: hand-checked bytes (Intel SDM)', async (t) => {
+  const one = (f: (a: Asm) => Asm): string => hex(f(new Asm()).assemble());
+  t.equal(one((a) => a.syscall()), '0f05', 'syscall');
+  t.equal(one((a) => a.ret()), 'c3', 'ret');
+  t.equal(one((a) => a.ud2()), '0f0b', 'ud2');
+  t.equal(one((a) => a.repMovsb()), 'f3a4', 'rep movsb');
+  t.equal(one((a) => a.pushR64('rbx').pushR64('r12').popR64('r15')), '534154415f', 'push rbx; push r12; pop r15');
+  t.equal(one((a) => a.movR64R64X('r10', 'rcx')), '4989ca', 'mov r10, rcx');
+  t.equal(one((a) => a.movR32Imm32X('r10d', 8)), '41ba08000000', 'mov r10d, 8');
+  t.equal(one((a) => a.movR64Simm32('rax', -4)), '48c7c0fcffffff', 'mov rax, -4');
+  t.equal(one((a) => a.movR64Mem64('r10', 'rbx', 40)), '4c8b5328', 'mov r10, [rbx+40]');
+  t.equal(one((a) => a.movR64Mem64('rax', 'r12')), '498b0424', 'mov rax, [r12] (SIB)');
+  t.equal(one((a) => a.movR64Mem64('rax', 'r13')), '498b4500', 'mov rax, [r13+0] (disp8)');
+  t.equal(one((a) => a.movMem64R64('r8', 0x100, 'r9')), '4d898800010000', 'mov [r8+0x100], r9');
+  t.equal(one((a) => a.movzxR32Mem8Disp('eax', 'rsi')), '0fb606', 'movzx eax, byte [rsi]');
+  t.equal(one((a) => a.leaR64Mem('rdx', 'r8', 72)), '498d5048', 'lea rdx, [r8+72]');
+  t.equal(one((a) => a.movsxdR64Mem32('rax', 'r13', 8)), '49634508', 'movsxd rax, dword [r13+8]');
+  t.equal(one((a) => a.leaR64Rip('rax', 'x').label('x')), '488d0500000000', 'lea rax, [rip+0]');
+  t.equal(one((a) => a.addR64Imm('rax', 0x1000)), '480500100000', 'add rax, 0x1000 (short form)');
+  t.equal(one((a) => a.addR64Imm('r9', 1)), '4983c101', 'add r9, 1 (imm8)');
+  t.equal(one((a) => a.cmpR64Imm('rax', -4)), '4883f8fc', 'cmp rax, -4');
+  t.equal(one((a) => a.subR64Imm('rcx', 200)), '4881e9c8000000', 'sub rcx, 200 (imm32)');
+  t.equal(one((a) => a.testR64R64('rax', 'rax')), '4885c0', 'test rax, rax');
+  t.equal(one((a) => a.imulR64R64Imm('rdx', 'rdx', 10)), '486bd20a', 'imul rdx, rdx, 10');
+  t.equal(one((a) => a.label('x').jmpNear('x')), 'e9fbffffff', 'jmp rel32 to itself');
+  t.equal(one((a) => a.jccNear('ne', 'x').label('x')), '0f8500000000', 'jne rel32 forward');
+  t.equal(one((a) => a.callNear('x').label('x')), 'e800000000', 'call rel32');
+  const labelled = new Asm().hlt().label('here').hlt();
+  t.equal(labelled.offsetOf('here'), 1, 'offsetOf');
+  t.throws(() => labelled.offsetOf('nowhere'), /undefined label/);
+  t.throws(() => new Asm().addR64Imm('rax', 2 ** 31), RangeError);
+  t.throws(() => new Asm().movR64Mem64('rax', 'rbx', 2 ** 31), RangeError);
+});
+
+t.test('host-side forms: rel32 reaches beyond rel8', async (t) => {
+  const a = new Asm().jccNear('e', 'far');
+  for (let i = 0; i < 300; i++) a.hlt();
+  const code = a.label('far').assemble();
+  t.equal(hex(code.subarray(0, 6)), '0f842c010000', 'je +300');
+});
+
+t.test('host-side forms: the same bytes as GNU as', { skip: haveGas ? false : 'GNU as/objcopy not installed' }, async (t) => {
+  const a = new Asm();
+  const src: string[] = [];
+  const both = (f: () => void, s: string): void => { f(); src.push(s); };
+  both(() => a.syscall(), 'syscall');
+  both(() => a.ret(), 'ret');
+  both(() => a.ud2(), 'ud2');
+  both(() => a.repMovsb(), 'rep movsb');
+  for (const r of G64) {
+    both(() => a.pushR64(r), `pushq %${r}`);
+    both(() => a.popR64(r), `popq %${r}`);
+    both(() => a.testR64R64(r, r), `testq %${r}, %${r}`);
+    for (const imm of [0, 0x12345678, 0xffffffff]) both(() => a.movR32Imm32X(G32[G64.indexOf(r)]!, imm), `movl $${imm}, %${G32[G64.indexOf(r)]}`);
+    for (const imm of [-1, -4, 0x7fffffff, -0x80000000]) both(() => a.movR64Simm32(r, imm), `movq $${imm}, %${r}`);
+    for (const imm of IMMS) {
+      both(() => a.addR64Imm(r, imm), `addq $${imm}, %${r}`);
+      both(() => a.subR64Imm(r, imm), `subq $${imm}, %${r}`);
+      both(() => a.cmpR64Imm(r, imm), `cmpq $${imm}, %${r}`);
+    }
+    for (const s of G64) {
+      both(() => a.movR64R64X(r, s), `movq %${s}, %${r}`);
+      both(() => a.addR64R64(r, s), `addq %${s}, %${r}`);
+      both(() => a.subR64R64(r, s), `subq %${s}, %${r}`);
+      both(() => a.cmpR64R64X(r, s), `cmpq %${s}, %${r}`);
+      both(() => a.testR64R64(r, s), `testq %${s}, %${r}`);
+      for (const imm of [10, -3, 1000]) both(() => a.imulR64R64Imm(r, s, imm), `imulq $${imm}, %${s}, %${r}`);
+      for (const d of DISPS) {
+        both(() => a.movR64Mem64(r, s, d), `movq ${att(d)}(%${s}), %${r}`);
+        both(() => a.movMem64R64(s, d, r), `movq %${r}, ${att(d)}(%${s})`);
+        both(() => a.leaR64Mem(r, s, d), `leaq ${att(d)}(%${s}), %${r}`);
+        both(() => a.movsxdR64Mem32(r, s, d), `movslq ${att(d)}(%${s}), %${r}`);
+        both(() => a.movzxR32Mem8Disp(G32[G64.indexOf(r)]!, s, d), `movzbl ${att(d)}(%${s}), %${G32[G64.indexOf(r)]}`);
+      }
+    }
+  }
+  for (const d of G32) for (const s of G32) both(() => a.xorR32R32X(d, s), `xorl %${s}, %${d}`);
+  both(() => a.label('back'), 'back:');
+  for (const r of G64) both(() => a.leaR64Rip(r, 'fwd'), `leaq fwd(%rip), %${r}`);
+  for (const r of G64) both(() => a.leaR64Rip(r, 'back'), `leaq back(%rip), %${r}`);
+  for (const c of CONDS) {
+    both(() => a.jccNear(c, 'fwd'), `{disp32} j${c} fwd`);
+    both(() => a.jccNear(c, 'back'), `{disp32} j${c} back`);
+  }
+  both(() => a.jmpNear('fwd'), '{disp32} jmp fwd');
+  both(() => a.jmpNear('back'), '{disp32} jmp back');
+  both(() => a.callNear('fwd'), 'call fwd');
+  both(() => a.callNear('back'), 'call back');
+  both(() => a.label('fwd'), 'fwd:');
+  both(() => a.hlt(), 'hlt');
+  t.equal(hex(a.assemble()), hex(gas(src.join('\n'))!));
 });

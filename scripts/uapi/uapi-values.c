@@ -16,6 +16,7 @@
 #include <linux/kvm.h>
 #include <linux/falloc.h>
 #include <linux/mempolicy.h>
+#include <time.h>
 
 static int first = 1;
 static void item(const char *name, unsigned long long v)
@@ -68,14 +69,16 @@ int main(void)
 	C(MPOL_DEFAULT); C(MPOL_PREFERRED); C(MPOL_BIND); C(MPOL_INTERLEAVE);
 	C(MPOL_F_ADDR); C(MPOL_F_NODE);
 	C(SYS_fstat); C(SYS_mbind); C(SYS_get_mempolicy); C(SYS_move_pages);
-	C(FIOCLEX); C(SYS_prctl); C(PR_SET_PDEATHSIG); C(SIGKILL);
+	C(FIOCLEX); C(SYS_prctl); C(PR_SET_PDEATHSIG); C(SIGKILL); C(SIGUSR2);
+	C(SYS_gettid); C(SYS_mmap); C(SYS_munmap); C(SYS_madvise); C(SYS_timer_create); C(SYS_timer_settime); C(SYS_timer_delete);
+	C(CLOCK_MONOTONIC); C(SIGEV_THREAD_ID);
 	end();
 
 	section("sizes");
 	SZ(kvm_create_guest_memfd); SZ(kvm_userspace_memory_region);
 	SZ(kvm_userspace_memory_region2); SZ(kvm_regs); SZ(kvm_sregs);
 	SZ(kvm_segment); SZ(kvm_dtable); SZ(kvm_run); SZ(stat);
-	SZ(kvm_cpuid2); SZ(kvm_cpuid_entry2);
+	SZ(kvm_cpuid2); SZ(kvm_cpuid_entry2); SZ(sigevent); SZ(itimerspec);
 	end();
 
 	section("offsets");
@@ -111,6 +114,11 @@ int main(void)
 	OFF(kvm_run, memory_fault.flags); OFF(kvm_run, memory_fault.gpa);
 	OFF(kvm_run, memory_fault.size);
 	OFF(kvm_cpuid2, nent); OFF(kvm_cpuid2, entries);
+	OFF(sigevent, sigev_value); OFF(sigevent, sigev_signo); OFF(sigevent, sigev_notify);
+	/* sigev_notify_thread_id: glibc 2.36 names the field only _sigev_un._tid */
+	item("sigevent.sigev_notify_thread_id", offsetof(struct sigevent, _sigev_un._tid));
+	OFF(itimerspec, it_interval.tv_sec); OFF(itimerspec, it_interval.tv_nsec);
+	OFF(itimerspec, it_value.tv_sec); OFF(itimerspec, it_value.tv_nsec);
 	OFF(stat, st_dev); OFF(stat, st_ino); OFF(stat, st_nlink); OFF(stat, st_mode);
 	OFF(stat, st_size); OFF(stat, st_blksize); OFF(stat, st_blocks);
 	end();

@@ -17,7 +17,7 @@ import {
 import { X86Guest } from '../guest/x86_64/guest.js';
 import { SZ_4G, SZ_4K } from '../guest/x86_64/layout.js';
 import { announcePhase } from '../isolate/serve-job.js';
-import { CheckFailure } from '../runner/outcome.js';
+import { CaseTimeout, CheckFailure } from '../runner/outcome.js';
 import { expect, expectOk, skip } from './check.js';
 import type { CaseEnv } from './env.js';
 import { guest_code } from './guest_code.js';
@@ -30,6 +30,8 @@ const EXPECTED = 0xaa;
 const WRITTEN = 0xff;
 /** vm->page_size of the x86 guest. */
 const GUEST_PAGE_SIZE = SZ_4K;
+/** How long the vCPU may run before it is kicked out (counted from KVM_RUN). */
+export const VCPU_TIMEOUT_MS = 10_000;
 
 /** test_guest_memfd_guest() from the VM on; throws CheckFailure on a failed check. */
 export function guestMemfdGuestBody(device: string, pageSize: number, hooks: GuestHooks = {}): void {
@@ -58,11 +60,14 @@ export function guestMemfdGuestBody(device: string, pageSize: number, hooks: Gue
     if (hooks.corrupt) m.mem[hooks.corrupt.offset] = hooks.corrupt.value;
   }
 
-  guest.identityMap(GPA);
+  guest.identityMap(GPA, size);
   guest.setArgs(GPA, size);
   announcePhase('KVM_RUN');
-  const stop = guest.run();
+  const stop = guest.run(VCPU_TIMEOUT_MS);
   announcePhase('after KVM_RUN');
+  if (stop.kind === 'timeout') {
+    throw new CaseTimeout(`the guest did not exit within ${VCPU_TIMEOUT_MS} ms`, [`KVM_RUN kicked out after ${Math.round(stop.ms)} ms`]);
+  }
   if (stop.kind === 'exit') {
     throw new CheckFailure('the guest runs to its DONE ucall', [
       'expected: DONE ucall', `got: ${describeExit(stop.exit)}`,

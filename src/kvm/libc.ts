@@ -158,6 +158,15 @@ function call(b: Binding, args: Arg[], prefix?: readonly Arg[]): SysResult {
   return interceptor === null ? real() : interceptor({ fn: b.fn, args }, real);
 }
 
+/**
+ * A call made elsewhere (in the access helper, on this process's behalf) shown to the
+ * fault-injection seam as if it were made here: `args` are what the interceptor sees and
+ * may rewrite in place, `real` performs it with them.
+ */
+export function viaSeam(fn: LibcFunction, args: Arg[], real: () => SysResult): SysResult {
+  return interceptor === null ? real() : interceptor({ fn, args }, real);
+}
+
 /** Raw libc calls. Addresses and lengths are numbers (below 2^53). */
 export const libc = {
   open: (path: string, flags: number, mode = 0): SysResult => call(B.open, [path, flags, mode]),

@@ -6,6 +6,8 @@
  */
 
 export const SIZEOF = {
+  sigevent: 64,
+  itimerspec: 32,
   kvm_create_guest_memfd: 64,
   kvm_userspace_memory_region: 32,
   kvm_userspace_memory_region2: 160,
@@ -13,6 +15,8 @@ export const SIZEOF = {
 } as const;
 
 export const OFFSETOF = {
+  sigevent: { sigev_value: 0, sigev_signo: 8, sigev_notify: 12, sigev_notify_thread_id: 16 },
+  itimerspec: { 'it_interval.tv_sec': 0, 'it_interval.tv_nsec': 8, 'it_value.tv_sec': 16, 'it_value.tv_nsec': 24 },
   kvm_create_guest_memfd: { size: 0, flags: 8, reserved: 16 },
   kvm_userspace_memory_region2: {
     slot: 0, flags: 4, guest_phys_addr: 8, memory_size: 16, userspace_addr: 24,

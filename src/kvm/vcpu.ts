@@ -5,8 +5,10 @@
  */
 import { decodeExit, type VcpuExit } from './exits.js';
 import { OwnedFd } from './fd.js';
-import { check, libc, type SysResult } from './libc.js';
+import { EINTR } from './errno.js';
+import { check, libc, SyscallError, type SysResult } from './libc.js';
 import { Mapping } from './mapping.js';
+import { threadTimer } from './thread-timer.js';
 import { KVM_CREATE_VCPU, KVM_RUN } from './uapi/kvm.js';
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from './uapi/linux.js';
 import type { Vm } from './vm.js';
@@ -45,6 +47,30 @@ export class Vcpu extends OwnedFd {
    */
   tryRun(): SysResult {
     return libc.ioctlOnce(this.fd, KVM_RUN, 0);
+  }
+
+  /**
+   * KVM_RUN until the guest exits to userspace, for at most `timeoutMs` counted from the
+   * first KVM_RUN: a POSIX timer aimed at this thread kicks a guest that never exits out
+   * of KVM_RUN (EINTR). Another signal's EINTR runs the vCPU again for the time left.
+   * Throws SyscallError when KVM_RUN fails otherwise (vcpu_run asserts).
+   */
+  runFor(timeoutMs: number): { readonly kind: 'exit' } | { readonly kind: 'timeout'; readonly ms: number } {
+    const timer = threadTimer();
+    const t0 = performance.now();
+    timer.set(timeoutMs);
+    try {
+      for (;;) {
+        const r = this.tryRun();
+        if (r.ret >= 0) return { kind: 'exit' };
+        if (r.errno !== EINTR) throw new SyscallError('KVM_RUN', r.errno);
+        const ms = performance.now() - t0;
+        // The timer's own EINTR comes at the limit (a millisecond of clock skew allowed).
+        if (ms >= timeoutMs - 1) return { kind: 'timeout', ms };
+      }
+    } finally {
+      timer.disarm();
+    }
   }
 
   /** The exit kvm_run describes now (after the last KVM_RUN). */

@@ -46,14 +46,14 @@ t.test('builder: a long-mode guest exits HLT and IO, registers as set', { skip }
   t.equal(r.rdi, 0x1234n, 'arg 0 in rdi');
   t.equal(r.rsi, 0x5678n, 'arg 1 in rsi');
   t.equal(r.rflags & 2n, 2n, 'rflags bit 1');
-  const first = g.run();
+  const first = g.run(10_000);
   t.equal(first.kind, 'exit', 'an out to port 0x80 is not a ucall');
   if (first.kind === 'exit') {
     t.equal(first.exit.reason, KVM_EXIT_IO);
     t.equal(first.exit.name, 'KVM_EXIT_IO');
     t.match(first.exit, { direction: 'out', port: 0x80, size: 1, count: 1 });
   }
-  const second = g.run();
+  const second = g.run(10_000);
   t.equal(second.kind === 'exit' ? second.exit.reason : -1, KVM_EXIT_HLT, 'then KVM_EXIT_HLT');
 });
 

@@ -10,32 +10,22 @@
  */
 import { initialRegs } from '../../kvm/arch/x86_64/regs.js';
 import { getRegs, getSregs, setRegs, setSregs, setSupportedCpuid } from '../../kvm/arch/x86_64/vcpu-regs.js';
-import { EINTR } from '../../kvm/errno.js';
-import type { VcpuExit } from '../../kvm/exits.js';
-import { SyscallError } from '../../kvm/libc.js';
 import { Mapping } from '../../kvm/mapping.js';
 import { MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../kvm/uapi/linux.js';
 import { Vcpu } from '../../kvm/vcpu.js';
 import type { Vm } from '../../kvm/vm.js';
 import {
-  CODE_GPA, CODE_MAX, GDT_GPA, LOW_MEM_SIZE, LOW_SLOT, PT_POOL_GPA, PT_POOL_PAGES, STACK_TOP, SZ_2M, TSS_GPA,
+  CODE_GPA, CODE_MAX, GDT_GPA, LOW_MEM_SIZE, LOW_SLOT, PT_POOL_GPA, PT_POOL_PAGES, STACK_TOP, SZ_2M, SZ_4K, TSS_GPA,
 } from './layout.js';
 import { longModeSregs, writeGdt } from './long-mode.js';
 import { PageTables } from './page-tables.js';
-import { decodeUcall, isUcallExit, type Ucall } from './ucall.js';
-
-/** Why run() returned: the guest reported, or it exited some other way. */
-export type GuestStop =
-  | { readonly kind: 'ucall'; readonly ucall: Ucall }
-  | { readonly kind: 'exit'; readonly exit: VcpuExit };
+import type { Guest, GuestArch, GuestStop } from '../types.js';
+import { decodeUcall, isUcallExit } from './ucall.js';
 
 /** System V argument registers, in order (vcpu_args_set). */
 const ARG_REGS = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'] as const;
 
-/** KVM_RUN returning EINTR (a signal) is retried this many times before giving up. */
-const MAX_EINTR = 100;
-
-export class X86Guest implements Disposable {
+export class X86Guest implements Guest {
   readonly vm: Vm;
   readonly vcpu: Vcpu;
   /** Slot 0's host mapping. */
@@ -81,12 +71,11 @@ export class X86Guest implements Disposable {
     }
   }
 
-  /** Identity-maps the 2 MiB page holding `gpa` in the guest's page tables (virt_pg_map). */
-  identityMap(gpa: number): void {
+  /** Identity-maps the 2 MiB pages holding [gpa, gpa + size) in the guest's page tables (virt_map). */
+  identityMap(gpa: number, size: number): void {
     // The page tables live in slot 0's mapping: writing them after close() would fault.
     if (this.lowMem.unmapped) throw new Error('X86Guest used after close');
-    const page = gpa - (gpa % SZ_2M);
-    this.pageTables.map2M(page, page);
+    for (let page = gpa - (gpa % SZ_2M); page < gpa + Math.max(size, 1); page += SZ_2M) this.pageTables.map2M(page, page);
   }
 
   /** Sets the program's arguments: rdi, rsi, rdx, rcx, r8, r9 (vcpu_args_set). */
@@ -97,13 +86,10 @@ export class X86Guest implements Disposable {
     setRegs(this.vcpu, regs);
   }
 
-  /** Runs the vCPU until it reports (ucall) or exits any other way. Blocks the thread. */
-  run(): GuestStop {
-    for (let eintr = 0; ; eintr++) {
-      const r = this.vcpu.tryRun();
-      if (r.ret >= 0) break;
-      if (r.errno !== EINTR || eintr >= MAX_EINTR) throw new SyscallError('KVM_RUN', r.errno);
-    }
+  /** Runs the vCPU until it reports (ucall), exits any other way, or `timeoutMs` passes. */
+  run(timeoutMs: number): GuestStop {
+    const r = this.vcpu.runFor(timeoutMs);
+    if (r.kind === 'timeout') return r;
     const e = this.vcpu.lastExit();
     if (isUcallExit(e)) return { kind: 'ucall', ucall: decodeUcall(getRegs(this.vcpu)) };
     return { kind: 'exit', exit: e };
@@ -119,3 +105,9 @@ export class X86Guest implements Disposable {
     this.close();
   }
 }
+
+export const x86_64Guest: GuestArch = {
+  name: 'x86_64',
+  pageSize: SZ_4K,
+  create: (vm, program) => X86Guest.create(vm, program),
+};

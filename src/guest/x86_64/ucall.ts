@@ -6,6 +6,7 @@
 import { KVM_EXIT_IO } from '../../kvm/uapi/kvm.js';
 import type { IoExit, VcpuExit } from '../../kvm/exits.js';
 import type { Regs } from '../../kvm/arch/x86_64/regs.js';
+import type { Ucall } from '../types.js';
 
 /** The I/O port the guest reports on (the same one kvm_util's x86 ucall uses). */
 export const UCALL_PORT = 0x1000;
@@ -13,11 +14,6 @@ export const UCALL_PORT = 0x1000;
 export const UCALL_DONE = 1;
 export const UCALL_ASSERT = 2;
 
-export type Ucall =
-  | { readonly kind: 'DONE' }
-  /** The guest's check failed: arg0 and arg1 are what the program says they are. */
-  | { readonly kind: 'ASSERT'; readonly arg0: bigint; readonly arg1: bigint }
-  | { readonly kind: 'UNKNOWN'; readonly code: bigint; readonly arg0: bigint; readonly arg1: bigint };
 
 /** Whether an exit is a ucall (an `out` to UCALL_PORT). */
 export function isUcallExit(e: VcpuExit): e is IoExit & { name: string } {

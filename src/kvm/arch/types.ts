@@ -11,6 +11,13 @@ export interface ArchUapi {
     readonly mbind: number;
     readonly get_mempolicy: number;
     readonly move_pages: number;
+    readonly gettid: number;
+    readonly mmap: number;
+    readonly munmap: number;
+    readonly madvise: number;
+    readonly timer_create: number;
+    readonly timer_settime: number;
+    readonly timer_delete: number;
   };
   /** The kernel's struct stat: its size and a decoder. */
   readonly stat: { readonly size: number; decode(buf: Buffer): Stat };

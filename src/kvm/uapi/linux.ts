@@ -37,3 +37,8 @@ export const MPOL_F_ADDR = 1 << 1;
 
 export const PR_SET_PDEATHSIG = 1;
 export const SIGKILL = 9;
+export const SIGUSR2 = 12;
+
+/** POSIX timers: the clock, and delivery to one thread (struct sigevent's notify). */
+export const CLOCK_MONOTONIC = 1;
+export const SIGEV_THREAD_ID = 4;

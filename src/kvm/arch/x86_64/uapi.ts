@@ -14,6 +14,13 @@ export const SYS_prctl = 157;
 export const SYS_mbind = 237;
 export const SYS_get_mempolicy = 239;
 export const SYS_move_pages = 279;
+export const SYS_gettid = 186;
+export const SYS_mmap = 9;
+export const SYS_munmap = 11;
+export const SYS_madvise = 28;
+export const SYS_timer_create = 222;
+export const SYS_timer_settime = 223;
+export const SYS_timer_delete = 226;
 
 export const KVM_X86_DEFAULT_VM = 0;
 export const KVM_X86_SW_PROTECTED_VM = 1;
@@ -92,7 +99,8 @@ export const x86_64: ArchUapi = {
   name: 'x86_64',
   sys: {
     fstat: SYS_fstat, prctl: SYS_prctl, mbind: SYS_mbind, get_mempolicy: SYS_get_mempolicy,
-    move_pages: SYS_move_pages,
+    move_pages: SYS_move_pages, gettid: SYS_gettid, mmap: SYS_mmap, munmap: SYS_munmap, madvise: SYS_madvise, timer_create: SYS_timer_create, timer_settime: SYS_timer_settime,
+    timer_delete: SYS_timer_delete,
   },
   stat: { size: X86_SIZEOF.stat, decode: decodeStat },
   defaultVmType: KVM_X86_DEFAULT_VM,

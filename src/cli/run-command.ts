@@ -1,7 +1,7 @@
 /** The default command: probe, plan, filter, run, report, exit code. */
 import { probeCaps, type Caps } from '../kvm/caps.js';
 import { hex } from '../kvm/hex.js';
-import { killAllChildren } from '../isolate/children.js';
+import { killAllAccessHelpers } from '../isolate/access-helper.js';
 import type { Totals } from '../runner/outcome.js';
 import { JsonReporter } from '../runner/report-json.js';
 import { FlatKtapReporter, KtapReporter } from '../runner/report-ktap.js';
@@ -83,14 +83,14 @@ function stopOnSignals(run: () => PlanRunHandle | null): Stopper {
   const stop = (why: string): void => {
     reason ??= why;
     // Probes the current case is waiting on die now, so it ends (failed) without delay.
-    killAllChildren();
+    killAllAccessHelpers();
   };
   const on = (sig: NodeJS.Signals) => (): void => {
     if (reason !== null) {
       const again = `${reason}, then ${sig} again`;
       run()?.abortNow(reason, `${again}: this case did not finish`);
       process.stderr.write(`gmemtest: ${again}: stopped\n`);
-      killAllChildren();
+      killAllAccessHelpers();
       process.exit(EXIT_FAIL);
     }
     stop(`interrupted by ${sig}`);
@@ -106,7 +106,7 @@ function stopOnSignals(run: () => PlanRunHandle | null): Stopper {
       process.off('SIGINT', int);
       process.off('SIGTERM', term);
       unwatch();
-      const late = (): void => { killAllChildren(); process.exit(code); };
+      const late = (): void => { killAllAccessHelpers(); process.exit(code); };
       process.once('SIGINT', late);
       process.once('SIGTERM', late);
     },
@@ -162,7 +162,7 @@ export async function runCommand(opts: RunCommandOptions, io: Io, version: strin
     }
     code = exitCode(summary.totals, summary.bailedOut);
     // Work started early for cases the run did not reach is not waited for.
-    if (summary.bailedOut !== null) killAllChildren();
+    if (summary.bailedOut !== null) killAllAccessHelpers();
     return code;
   } finally {
     stop.finished(code);

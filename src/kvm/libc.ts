@@ -51,6 +51,9 @@ export function setInterceptor(next: Interceptor | null): void {
   interceptor = next;
 }
 
+/** Whether the seam is installed: work done outside libc (a batched routine) is then done call by call. */
+export const seamInstalled = (): boolean => interceptor !== null;
+
 const LIB = 'libc';
 ffi.open({ library: LIB, path: '' });
 

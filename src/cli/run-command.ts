@@ -3,6 +3,8 @@ import { probeCaps } from '../kvm/caps.js';
 import { killAllChildren } from '../isolate/children.js';
 import { JsonReporter, skipAllJson } from '../runner/report-json.js';
 import { KtapReporter } from '../runner/report-ktap.js';
+import { KcidbReporter } from '../runner/report-kcidb.js';
+import { DEFAULT_KCIDB_ORIGIN, skipAllKcidb } from '../runner/kcidb.js';
 import { allIds, filterPlan, repeatPlan } from '../runner/plan.js';
 import type { Reporter } from '../runner/reporter.js';
 import { runPlan } from '../runner/run.js';
@@ -15,7 +17,7 @@ import { headerLines } from './header.js';
 import type { Io } from './io.js';
 import { openDevice } from './open-device.js';
 
-export type Format = 'ktap' | 'pretty' | 'json';
+export type Format = 'ktap' | 'pretty' | 'json' | 'kcidb';
 
 export interface RunCommandOptions {
   device: string;
@@ -26,10 +28,12 @@ export interface RunCommandOptions {
   xfail?: string;
   list?: boolean;
   repeat: number;
+  kcidbOrigin?: string;
 }
 
-function skipAll(format: Format, reason: string, io: Io, version: string): number {
-  io.out(format === 'json' ? skipAllJson(version, reason) : skipAllDocument(reason));
+function skipAll(opts: RunCommandOptions, reason: string, io: Io, version: string): number {
+  io.out(opts.format === 'json' ? skipAllJson(version, reason)
+    : opts.format === 'kcidb' ? skipAllKcidb(version, reason, opts.kcidbOrigin) : skipAllDocument(reason));
   return EXIT_SKIP;
 }
 
@@ -74,7 +78,7 @@ export async function runCommand(opts: RunCommandOptions, io: Io, version: strin
     }
   }
   const dev = openDevice(opts.device);
-  if (!dev.ok) return skipAll(opts.format, dev.reason, io, version);
+  if (!dev.ok) return skipAll(opts, dev.reason, io, version);
   using kvm = dev.kvm;
   const caps = probeCaps(kvm);
   const full = buildPlan(kvm, caps, { mode: opts.matrix, ...(opts.vmType.length ? { vmTypes: opts.vmType } : {}) });
@@ -88,6 +92,7 @@ export async function runCommand(opts: RunCommandOptions, io: Io, version: strin
   const header = headerLines(version, caps, opts.matrix);
   const reporter: Reporter =
     opts.format === 'json' ? new JsonReporter(io.out, version, caps)
+      : opts.format === 'kcidb' ? new KcidbReporter(io.out, version, caps, opts.kcidbOrigin ?? DEFAULT_KCIDB_ORIGIN)
       : opts.format === 'pretty' ? await prettyReporter(io, header)
         : new KtapReporter(io.out, header);
   const stop = stopOnSignals(opts.format);

@@ -7,7 +7,9 @@ import { RESULTS_FORMAT } from '../runner/report-json.js';
 import type { Cell, RawStatus, Run } from './model.js';
 
 /** Thrown for an input that is not a gmemtest result, or a damaged one: one line, naming the file. */
-export class ReportInputError extends Error {}
+export class ReportInputError extends Error {
+  override readonly name = 'ReportInputError';
+}
 
 const STATUSES: readonly Status[] = ['pass', 'fail', 'error', 'timeout', 'skip', 'xfail', 'xpass'];
 const RAW: readonly RawStatus[] = ['pass', 'fail', 'error', 'timeout', 'skip'];

@@ -156,7 +156,7 @@ function bootRun(file: string, text: string, doc: KtapDocument, m: RegExpExecArr
   let problem: RunProblem | null = null;
   if (top === undefined) {
     header = [];
-    problem = { status: 'error', message: doc.bailOut !== null ? `bailed out: ${doc.bailOut}` : 'no result in the KTAP', diagnostics: [] };
+    problem = incomplete(doc) ?? { status: 'error', message: 'no result in the KTAP', diagnostics: [] };
   } else if (!flat) {
     header = guestHeader(doc);
     cells = cellsOf(withoutHeader(top.children, header));

@@ -81,22 +81,27 @@ export interface Matrix {
 
 /**
  * The union of the runs' case ids in an order that keeps every run's own order: an id
- * new to the list goes right after the id its run gave before it.
+ * new to the list goes right after the id its run gave before it, or, when its run gave
+ * none before it that is placed, right before the next one that is.
  */
 export function mergeOrder(lists: readonly (readonly string[])[]): string[] {
   const order: string[] = [];
   const seen = new Set<string>();
   for (const ids of lists) {
-    let at = 0; // insertion point: after the last id of this run already placed
-    for (const id of ids) {
+    let at: number | null = null; // after the last id of this run already placed
+    ids.forEach((id, n) => {
       if (seen.has(id)) {
         at = order.indexOf(id) + 1;
-        continue;
+        return;
+      }
+      if (at === null) {
+        const next = ids.slice(n + 1).find((x) => seen.has(x));
+        at = next === undefined ? order.length : order.indexOf(next);
       }
       order.splice(at, 0, id);
       seen.add(id);
       at++;
-    }
+    });
   }
   return order;
 }

@@ -75,7 +75,7 @@ table.matrix { border-collapse: separate; border-spacing: 0; width: max-content;
 .matrix tr.row:hover th.case, .matrix tr.row:hover td { background-image: linear-gradient(rgba(127,127,127,.08), rgba(127,127,127,.08)); }
 .matrix tfoot th, .matrix tfoot td { background: var(--head); font-variant-numeric: tabular-nums; border-bottom: 0; border-top: 1px solid var(--line); }
 .matrix tfoot th { text-align: right; color: var(--muted); font-weight: 500; }
-.matrix tfoot td.zero { color: var(--muted); opacity: .55; }
+.matrix tfoot td.zero { color: var(--muted); font-weight: 300; }
 
 .s { display: inline-block; min-width: 58px; padding: 1px 8px; border-radius: 6px; font-size: 12px; font-weight: 600; letter-spacing: .02em; border: 0; font-family: inherit; }
 button.s { cursor: pointer; }

@@ -116,7 +116,7 @@ export function renderHtml(m: Matrix, opts: HtmlOptions = {}): string {
 </main>
 <aside id="detail" hidden aria-live="polite"><button type="button" class="close" aria-label="close">×</button>
 <h3></h3><p class="meta"></p><p><span class="badge s"></span> <span class="reason"></span></p><pre></pre></aside>
-<footer>Made by ${esc(opts.generator ?? 'gmemtest')} report. Click a cell for its diagnostics; hover for a preview.</footer>
+<footer>Written by ${esc(opts.generator ?? 'gmemtest')} (gmemtest report). Click a cell for its diagnostics; hover for a preview.</footer>
 <script type="application/json" id="report-data">${scriptJson(data)}</script>
 <script>${SCRIPT}</script>
 </body>

@@ -18,6 +18,8 @@ export interface ReportInput {
   label?: string;
   /** What sets the run apart (a kvm.ko variant, say), shown beside its kernel. */
   variant?: string;
+  /** Where it ran, when the file cannot say (the lab's guests: plain KTAP from inside QEMU). */
+  environment?: string;
 }
 
 const RESULT_EXTENSIONS = new Set(['.json', '.ktap', '.tap']);
@@ -63,7 +65,7 @@ function expand(inputs: readonly (string | ReportInput)[]): ReportInput[] {
     if (!st.isDirectory()) return [input];
     const files = filesUnder(input.path);
     if (files.length === 0) throw new ReportInputError(`${input.path}: no result files (*.json, *.ktap, *.tap) in this directory`);
-    return files.map((path) => ({ path, ...(input.variant ? { variant: input.variant } : {}) }));
+    return files.map((path) => ({ path, ...(input.variant ? { variant: input.variant } : {}), ...(input.environment ? { environment: input.environment } : {}) }));
   });
 }
 
@@ -98,6 +100,6 @@ export function loadRuns(inputs: readonly (string | ReportInput)[]): Run[] {
     }
     seen.set(text, input.path);
     const run = readRun(input.path, text);
-    return { ...run, label: names[n]!, variant: input.variant ?? run.variant };
+    return { ...run, label: names[n]!, variant: input.variant ?? run.variant, environment: input.environment ?? run.environment };
   });
 }

@@ -146,7 +146,8 @@ t.test('directories: every result file at any depth, in name order; labels from 
   t.same(runs.map((r) => r.file.slice(dir.length + 1)), ['job-a/gmemtest.json', 'job-b/gmemtest.json', 'sid.ktap']);
   t.equal(runs[2]!.label, 'sid');
   t.match(runs[0]!.label, /job-a\/gmemtest\.json$/, 'same names: the path tells them apart');
-  t.same(loadRuns([{ path: fx('host.json'), label: 'mine', variant: 'kvm.ko sw-protected' }]).map((r) => [r.label, r.variant]), [['mine', 'kvm.ko sw-protected']]);
+  t.same(loadRuns([{ path: fx('host.ktap'), label: 'mine', variant: 'kvm.ko sw-protected', environment: 'QEMU tcg (the lab)' }]).map((r) => [r.label, r.variant, r.environment]),
+    [['mine', 'kvm.ko sw-protected', 'QEMU tcg (the lab)']], 'what a caller (the lab) says of a run');
 });
 
 t.test('what is not a gmemtest result: one line naming the file', async (t) => {

@@ -9,6 +9,10 @@ import t from 'tap';
 import { writeHtmlReport } from '../../src/report/index.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
 
+// What the page's own script sees (the project's TypeScript has no DOM library).
+declare const getComputedStyle: (el: unknown) => { backgroundColor: string };
+interface DataElement { dataset: Record<string, string> }
+
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIX = join(ROOT, 'test/report/fixtures');
 const OUT = join(ROOT, '.cache/report');
@@ -63,7 +67,7 @@ t.test('the report page in Chromium', { skip: chromiumMissing() ?? false, timeou
   // Only differences: rows every compared run agrees on are hidden.
   const differing = matrix.rows.filter((r) => r.differs).map((r) => r.id);
   await page.check('#only-differences');
-  const visible = async (): Promise<string[]> => page.locator('tr.row:visible').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.id!));
+  const visible = async (): Promise<string[]> => page.locator('tr.row:visible').evaluateAll((els) => els.map((e) => (e as unknown as DataElement).dataset.id!));
   t.same(await visible(), differing, 'exactly the rows that differ');
   t.ok(await page.locator('tr.row[data-id="sev_vm"]').isHidden(), 'sev_vm (SKIP everywhere it ran) is hidden');
   t.ok(await page.locator('tr.row[data-id="default_vm.flags-mmap.mbind"]').isVisible(), 'mbind (PASS with 2 nodes, SKIP with 1) stays');

@@ -140,7 +140,9 @@ function problemOfTop(t: KtapTest): RunProblem | null {
 }
 
 function bootRun(file: string, text: string, doc: KtapDocument, m: RegExpExecArray): Omit<Run, 'label'> {
-  const [, version, image, releaseText] = m as unknown as [string, string, string, string];
+  const version = m[1]!;
+  const image = m[2]!;
+  const releaseText = m[3]!;
   const accel = doc.header.map((h) => /^accel: (.*)$/.exec(h)?.[1]).find((x) => x !== undefined);
   const command = doc.header.map((h) => /^guest command: (.*)$/.exec(h)?.[1]).find((x) => x !== undefined);
   const kvmModules = doc.header.map((h) => /^kvm modules: (\S+)/.exec(h)?.[1]).find((x) => x !== undefined);
@@ -170,8 +172,10 @@ function bootRun(file: string, text: string, doc: KtapDocument, m: RegExpExecArr
   }
   const caps = headerCapabilities(header);
   const release = releaseText !== 'unknown' ? releaseText : kernelOf(caps);
-  const bootPairs: [string, string][] = [['kernel image', image], ...(accel ? [['QEMU', accel] as [string, string]] : []),
-    ...(kvmModules ? [['kvm modules', kvmModules] as [string, string]] : []), ...(command ? [['guest command', command] as [string, string]] : [])];
+  const bootPairs: [string, string][] = [['kernel image', image]];
+  if (accel) bootPairs.push(['QEMU', accel]);
+  if (kvmModules) bootPairs.push(['kvm modules', kvmModules]);
+  if (command) bootPairs.push(['guest command', command]);
   return {
     file, source: 'boot', version, kernel: release, arch: 'x86_64', variant,
     // "tcg; 2 vCPUs, 2048 MiB, 2 NUMA nodes, timeout 300 s" -> "QEMU tcg, 2 vCPUs, 2048 MiB, 2 NUMA nodes"

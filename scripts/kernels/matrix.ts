@@ -9,12 +9,14 @@
 //                  guest_memfd_guest SKIPs if present, nothing fails.
 // Prints a per-kernel table. Exit 0 when all hold, and also (after a SKIP
 // line) when fetch.sh says the archive cannot be reached (its exit 3); any
-// other problem exits 1. KTAP of each boot: .cache/kernels-matrix/<suite>.ktap.
+// other problem exits 1. KTAP of each boot: .cache/kernels-matrix/<suite>.ktap; the
+// matrix as one HTML page (gmemtest report): .cache/kernels-matrix/matrix.html.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readKtap, walkTests, type KtapDocument, type KtapTest } from '../../src/ktap/reader.js';
+import { writeHtmlReport } from '../../src/report/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -170,9 +172,18 @@ async function main(): Promise<number> {
   console.log(fmt(head));
   console.log(`|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`);
   for (const r of rows) console.log(fmt(r));
+  let pageFailed = false;
+  try {
+    const page = writeHtmlReport(manifest.map((k) => ({ path: join(outDir, `${k.suite}.ktap`), label: k.suite })), join(outDir, 'matrix.html'),
+      { title: 'gmemtest kernel matrix', generator: 'npm run test:kernels' });
+    console.log(`\nHTML matrix: ${page.file}`);
+  } catch (e) {
+    pageFailed = true;
+    console.log(`FAIL: the HTML matrix: ${(e as Error).message}`);
+  }
   console.log(`\nfetch ${(fetchMs / 1000).toFixed(1)} s; matrix total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`kernels: ${manifest.length - failed} passed, ${failed} failed`);
-  return failed > 0 || manifest.length === 0 ? 1 : 0;
+  return failed > 0 || pageFailed || manifest.length === 0 ? 1 : 0;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -17,7 +17,7 @@ import { resultLine } from '../ktap/writer.js';
 import { BOOT_RESULT, bootHeader, bootReport, bootReportFlat, releaseTestName } from './boot-ktap.js';
 import { watchCaller } from './caller-watch.js';
 import { EXIT_FAIL, EXIT_SKIP, UsageError } from './exit-codes.js';
-import type { Io } from './io.js';
+import { exitWhenWritten, type Io } from './io.js';
 
 export type BootFormat = 'ktap' | 'ktap-flat';
 
@@ -149,13 +149,16 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
   }, flat));
 
   // A signal, or the caller gone, ends the document validly with the boot's one result
-  // failed; process.exit runs the boot code's exit hook, which kills QEMU.
+  // failed; the exit (once that is written) runs the boot code's exit hook, which kills QEMU.
+  let stopped = false;
   const interrupted = (why: string): void => {
+    if (stopped) return;
+    stopped = true;
     const totals = { ...emptyTotals(), error: 1 };
     const name = releaseTestName(release, kernel);
     io.out(flat ? wholeRunDocument(BOOT_RESULT, { ok: false, directive: 'ERROR', reason: why }, totals).replace(/^KTAP version 1\n/, '')
       : `${resultLine(0, false, 1, name, 'ERROR', why)}\n${totalsLine(totals)}\n`);
-    process.exit(EXIT_FAIL);
+    exitWhenWritten(EXIT_FAIL);
   };
   const int = (): void => interrupted('interrupted by SIGINT');
   const term = (): void => interrupted('interrupted by SIGTERM');
@@ -177,6 +180,8 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
       env: { NO_COLOR: '1' },
       onConsoleLine: opts.verbose ? (l) => io.err(`${l}\n`) : undefined,
     });
+    // Interrupted while QEMU was ending: that document is already closed; the exit is on its way.
+    if (stopped) return EXIT_FAIL;
     const report = flat ? bootReportFlat(r) : bootReport(r, kernel);
     io.out(report.text);
     if (report.stderr) io.err(`${report.stderr}\n`);

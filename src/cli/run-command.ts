@@ -16,7 +16,7 @@ import type { MatrixMode } from '../cases/flag-sets.js';
 import { watchCaller } from './caller-watch.js';
 import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, UsageError } from './exit-codes.js';
 import { headerLines, toolLine } from './header.js';
-import type { Io } from './io.js';
+import { exitWhenWritten, type Io } from './io.js';
 import { openDevice } from './open-device.js';
 
 export const FORMATS = ['ktap', 'ktap-flat', 'pretty', 'json', 'junit', 'kcidb'] as const;
@@ -95,7 +95,7 @@ function stopOnSignals(run: () => PlanRunHandle | null): Stopper {
       run()?.abortNow(reason, `${again}: this case did not finish`);
       process.stderr.write(`gmemtest: ${again}: stopped\n`);
       killAllAccessHelpers();
-      process.exit(EXIT_FAIL);
+      exitWhenWritten(EXIT_FAIL);
     }
     stop(`interrupted by ${sig}`);
   };
@@ -110,7 +110,7 @@ function stopOnSignals(run: () => PlanRunHandle | null): Stopper {
       process.off('SIGINT', int);
       process.off('SIGTERM', term);
       unwatch();
-      const late = (): void => { killAllAccessHelpers(); process.exit(code); };
+      const late = (): void => { killAllAccessHelpers(); exitWhenWritten(code); };
       process.once('SIGINT', late);
       process.once('SIGTERM', late);
     },

@@ -106,7 +106,7 @@ class PlanRun {
       res = errorDiagnostics(e);
     }
     if (before) res = this.#withLeaks(res, before);
-    const expected = xfailReason(this.opts.xfail ?? [], n.id);
+    const expected = xfailReason(this.opts.xfail ?? [], n.caseId ?? n.id);
     const status = applyXfail(res.raw, expected);
     const reason = status === 'xfail' || status === 'xpass' ? expected! : res.reason;
     return { status, raw: res.raw, diagnostics: res.diagnostics, durationMs: performance.now() - t0,
@@ -160,7 +160,8 @@ class PlanRun {
     const frame: Frame = { group, children, depth, index: 0, statuses: [] };
     this.#frames.push(frame);
     try {
-      for (; frame.index < children.length; frame.index++) {
+      // Once abortNow() has closed the output, nothing more is reported: the walk only unwinds.
+      for (; frame.index < children.length && !this.#aborted; frame.index++) {
         const c = children[frame.index]!;
         const s = this.bailedOut !== null ? this.#reportNotRun(c, depth, frame.index + 1) : await this.visit(c, depth, frame.index + 1);
         frame.statuses.push(s);

@@ -1,6 +1,7 @@
 // Hostile environments and input: an unprivileged user, a tiny open-file limit, signals.
 import { spawn, spawnSync } from 'node:child_process';
 import t from 'tap';
+import { readKtap } from '../../src/ktap/reader.js';
 import { parseKtap } from '../helpers/ktap.js';
 import { asUser, BIN, cleanEnv, kvmUnavailable } from '../helpers/kvm.js';
 
@@ -43,6 +44,33 @@ t.test('ulimit -n 32, the launcher\'s minimum: the whole run fits (no Node child
     t.same(k.failures.filter((f) => (f as { tapError?: unknown }).tapError), [], 'no parse errors');
     t.match(r.stdout, /^# Totals: /m, 'the run reached its end');
   });
+
+t.test('two SIGTERMs at once, the reader slow: the KTAP whole and once, Totals, exit 1', { skip: skip ?? false }, async (t) => {
+  // Enough output to fill the pipe (the repeated cases not run), read only after both
+  // signals: what Node still holds for the pipe must not be dropped by the exit, nor the
+  // closed document followed by more lines.
+  for (let i = 0; i < 5; i++) {
+    const child = spawn(...asUser(BIN, ['--repeat', '60', '--filter', 'default_vm.flags-*']), { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { child.kill('SIGKILL'); });
+    let out = '';
+    let sent = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (sent || !/^ +ok \d+ /m.test(out)) return;
+      sent = true;
+      child.stdout.pause();
+      child.kill('SIGTERM');
+      child.kill('SIGTERM');
+      setTimeout(() => child.stdout.resume(), 300);
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    t.equal(code, 1, `run ${i}: exit 1`);
+    t.ok(out.length > 65536, `run ${i}: more than a pipe's worth of output (${out.length} bytes)`);
+    t.equal(out.match(/^# Totals: /gm)?.length, 1, `run ${i}: one Totals line`);
+    t.match(out, /\n# Totals: [^\n]*\n$/, `run ${i}: the Totals line ends the output`);
+    t.same(readKtap(out).problems, [], `run ${i}: every plan holds`);
+  }
+});
 
 t.test('SIGTERM mid-run: the run stops, the cases not reached are reported not run, Totals, exit 1, valid KTAP', { skip: skip ?? false }, async (t) => {
   const child = spawn(...asUser(BIN, ['--repeat', '50']), { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });

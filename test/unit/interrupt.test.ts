@@ -69,6 +69,27 @@ t.test('abortNow while a case runs: it is reported interrupted, the rest not run
   }
 });
 
+t.test('abortNow, then the cut case ends after all: the walk unwinds without writing', async (t) => {
+  // Two signals at once: the first asks for a stop, the second closes the output while the
+  // case still runs; when that case returns, nothing may follow the closed document.
+  let out = '';
+  let stop: string | null = null;
+  let started!: () => void;
+  let release!: () => void;
+  const running = new Promise<void>((r) => { started = r; });
+  const hold = new Promise<void>((r) => { release = r; });
+  const h = startPlan(plan(hold, () => started()), new KtapReporter((s) => { out += s; }), { stopRequested: () => stop });
+  await running;
+  stop = 'interrupted by SIGTERM';
+  h.abortNow(stop, 'interrupted by SIGTERM, then SIGTERM again: this case did not finish');
+  const closed = out;
+  release();
+  await h.done;
+  t.equal(out, closed, 'nothing after the closed document');
+  t.same(readKtap(out).problems, []);
+  t.equal(out.match(/^# Totals/gm)?.length, 1, 'one Totals line');
+});
+
 t.test('abortNow after the end writes nothing', async (t) => {
   let out = '';
   const h = startPlan([leaf('', 'a', () => {})], new KtapReporter((s) => { out += s; }));

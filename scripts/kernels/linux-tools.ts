@@ -1,5 +1,6 @@
 // A kernel tree's tools for the project's tests and scripts: KUnit's kunit.py (its KTAP
-// parser) and the kselftest runner (run_kselftest.sh, kselftest/), from Debian's
+// parser), the kselftest runner (run_kselftest.sh, kselftest/) and the two KVM selftests
+// the port mirrors (guest_memfd_test.c, set_memory_region_test.c), from Debian's
 // linux-source package of the kernel the matrix tests.
 //
 // Found in a tree already on disk (GMEMTEST_KUNIT_DIR, ~/.cache/gmemtest/kunit/<version>/,
@@ -18,9 +19,11 @@ export function cacheHome(): string {
 }
 
 export const RUN_KSELFTEST = join('tools', 'testing', 'selftests', 'run_kselftest.sh');
+const KVM_SELFTESTS = join('tools', 'testing', 'selftests', 'kvm');
+export const PORTED_SOURCES = ['guest_memfd_test.c', 'set_memory_region_test.c'].map((f) => join(KVM_SELFTESTS, f));
 
 function isTree(dir: string): boolean {
-  return existsSync(join(dir, KUNIT_PY)) && existsSync(join(dir, RUN_KSELFTEST));
+  return [KUNIT_PY, RUN_KSELFTEST, ...PORTED_SOURCES].every((f) => existsSync(join(dir, f)));
 }
 
 /** Directories under `root` (depth-limited, skipping names ending in .tmp/.partial) that hold kunit.py. */
@@ -62,7 +65,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
 
 /**
  * Downloads Debian's linux-source-<series> (default 7.2) with the kernel fetcher's private
- * apt configuration and keeps only tools/testing/kunit, in ~/.cache/gmemtest/kunit/<version>/.
+ * apt configuration and keeps only the tools above, in ~/.cache/gmemtest/kunit/<version>/.
  * Returns a reason instead of throwing when the archive or the tools are not there.
  */
 export function fetchKunitTree(series = '7.2', aptConfig = KERNEL_APT_CONFIG): Fetched {
@@ -85,14 +88,15 @@ export function fetchKunitTree(series = '7.2', aptConfig = KERNEL_APT_CONFIG): F
     const staged = join(work, 'tree');
     mkdirSync(staged);
     // The package holds one tarball, /usr/src/linux-source-<series>.tar.xz; take only the
-    // kunit tool and the kselftest runner (run_kselftest.sh, kselftest/) out of it.
+    // kunit tool, the kselftest runner (run_kselftest.sh, kselftest/) and the ported sources.
     const member = `./usr/src/${pkg}.tar.xz`;
     const x = run('sh', ['-c',
-      'dpkg-deb --fsys-tarfile "$1" | tar -xOf - "$2" | tar -xJf - -C "$3" --strip-components=1 --wildcards "$4" "$5" "$6"',
+      'deb=$1 member=$2 dest=$3; shift 3; dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "$member" | tar -xJf - -C "$dest" --strip-components=1 --wildcards "$@"',
       'sh', join(work, deb), member, staged, `${pkg}/tools/testing/kunit/*`,
-      `${pkg}/tools/testing/selftests/run_kselftest.sh`, `${pkg}/tools/testing/selftests/kselftest/*`]);
+      `${pkg}/tools/testing/selftests/run_kselftest.sh`, `${pkg}/tools/testing/selftests/kselftest/*`,
+      ...PORTED_SOURCES.map((f) => `${pkg}/${f}`)]);
     if (!x.ok || !isTree(staged)) return { ok: false, reason: `could not extract tools/testing/kunit from ${deb}: ${x.out.split('\n').slice(-1)[0] ?? ''}` };
-    writeFileSync(join(staged, 'SOURCE'), `${pkg} ${version} (Debian): tools/testing/kunit, run_kselftest.sh and kselftest/ only\n`);
+    writeFileSync(join(staged, 'SOURCE'), `${pkg} ${version} (Debian): tools/testing/kunit, run_kselftest.sh, kselftest/ and ${PORTED_SOURCES.join(', ')} only\n`);
     mkdirSync(join(dest, '..'), { recursive: true });
     rmSync(dest, { recursive: true, force: true });
     renameSync(staged, dest);

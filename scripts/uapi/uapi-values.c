@@ -16,6 +16,7 @@
 #include <linux/kvm.h>
 #include <linux/falloc.h>
 #include <linux/mempolicy.h>
+#include <linux/memfd.h>
 #include <time.h>
 
 static int first = 1;
@@ -53,7 +54,8 @@ int main(void)
 	C(KVM_CAP_USER_MEMORY2); C(KVM_CAP_MEMORY_ATTRIBUTES); C(KVM_CAP_GUEST_MEMFD);
 	C(KVM_CAP_VM_TYPES); C(KVM_CAP_GUEST_MEMFD_FLAGS);
 	C(GUEST_MEMFD_FLAG_MMAP); C(GUEST_MEMFD_FLAG_INIT_SHARED);
-	C(KVM_MEM_GUEST_MEMFD);
+	C(KVM_MEM_GUEST_MEMFD); C(KVM_MEM_LOG_DIRTY_PAGES); C(KVM_MEM_READONLY);
+	C(KVM_MEMORY_ATTRIBUTE_PRIVATE);
 	C(KVM_X86_DEFAULT_VM); C(KVM_X86_SW_PROTECTED_VM); C(KVM_X86_SEV_VM);
 	C(KVM_X86_SEV_ES_VM); C(KVM_X86_SNP_VM); C(KVM_X86_TDX_VM);
 	C(KVM_EXIT_UNKNOWN); C(KVM_EXIT_EXCEPTION); C(KVM_EXIT_IO); C(KVM_EXIT_HLT);
@@ -61,7 +63,7 @@ int main(void)
 	C(KVM_EXIT_INTR); C(KVM_EXIT_INTERNAL_ERROR); C(KVM_EXIT_SYSTEM_EVENT);
 	C(KVM_EXIT_MEMORY_FAULT);
 	C(KVM_EXIT_IO_IN); C(KVM_EXIT_IO_OUT);
-	C(O_RDONLY); C(O_RDWR); C(O_CLOEXEC);
+	C(O_RDONLY); C(O_RDWR); C(O_CLOEXEC); C(MFD_CLOEXEC);
 	C(PROT_NONE); C(PROT_READ); C(PROT_WRITE); C(PROT_EXEC);
 	C(MAP_SHARED); C(MAP_PRIVATE); C(MAP_FIXED); C(MAP_ANONYMOUS); C(MAP_NORESERVE);
 	C(MADV_DONTNEED); C(MADV_HUGEPAGE); C(MADV_COLLAPSE);
@@ -84,6 +86,10 @@ int main(void)
 	section("offsets");
 	OFF(kvm_create_guest_memfd, size); OFF(kvm_create_guest_memfd, flags);
 	OFF(kvm_create_guest_memfd, reserved);
+	OFF(kvm_userspace_memory_region, slot); OFF(kvm_userspace_memory_region, flags);
+	OFF(kvm_userspace_memory_region, guest_phys_addr);
+	OFF(kvm_userspace_memory_region, memory_size);
+	OFF(kvm_userspace_memory_region, userspace_addr);
 	OFF(kvm_userspace_memory_region2, slot); OFF(kvm_userspace_memory_region2, flags);
 	OFF(kvm_userspace_memory_region2, guest_phys_addr);
 	OFF(kvm_userspace_memory_region2, memory_size);

@@ -69,6 +69,14 @@ export function expectResult<T>(r: Result<T>, what: Label, failed = '-1'): T {
   return r.value;
 }
 
+/**
+ * The call returned exactly 0: the selftests' kvm_<syscall>() wrappers (kvm_syscalls.h),
+ * whose TEST_ASSERT(!r) also refuses a positive answer (move_pages()' pages not moved).
+ */
+export function expectZero(r: SysResult, what: Label): void {
+  if (r.ret !== 0) throw new CheckFailure(text(what), ['expected: 0', `got: ${describe(r)}`]);
+}
+
 /** The call failed, whatever the errno (upstream's `TEST_ASSERT(ret, ...)`). */
 export function expectFailure(r: SysResult, what: Label): void {
   if (r.ret >= 0) throw new CheckFailure(text(what), ['expected: failure (-1)', `got: ${describe(r)}`]);

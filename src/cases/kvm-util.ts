@@ -105,11 +105,12 @@ export function expectBytes(data: Uint8Array, from: number, want: number, what: 
   }
 }
 
-/** upstream's is_multi_numa_node_system(), as a skip with the reason. */
+/** upstream's is_multi_numa_node_system() (selftests' numaif.h), as a skip with the reason. */
 export function requireMultiNode(env: CaseEnv): void {
   if (!numaAvailable()) skip('NUMA is not available (get_mempolicy: ENOSYS or EPERM)');
-  // env.numaNodes counts /sys/devices/system/node/online, as numa_max_node() does.
-  if (env.numaNodes < 2) {
-    skip('needs a multi-node NUMA system', [`host: this host has ${env.numaNodes} NUMA node${env.numaNodes === 1 ? '' : 's'}`]);
+  // As get_max_numa_node(): the highest node<N> under /sys/devices/system/node, not a count.
+  const maxNode = env.maxNumaNode;
+  if (maxNode < 1) {
+    skip('needs a multi-node NUMA system', [`host: this host has ${env.numaNodes} NUMA node${env.numaNodes === 1 ? '' : 's'}, the highest node id is ${maxNode}`]);
   }
 }

@@ -24,6 +24,10 @@ import { file_size } from './file_size.js';
 import { flagSetName, flagSets, unknownBits, unknownBitsReason, type MatrixMode } from './flag-sets.js';
 import { guest_memfd_flags } from './guest_memfd_flags.js';
 import { guest_memfd_guest } from './guest_memfd_guest.js';
+import { add_overlapping_private_memory_regions } from './add_overlapping_private_memory_regions.js';
+import { add_private_memory_region } from './add_private_memory_region.js';
+import { invalid_binding } from './invalid_binding.js';
+import { invalid_memory_region_flags } from './invalid_memory_region_flags.js';
 import { invalid_punch_hole } from './invalid_punch_hole.js';
 import { mbind } from './mbind.js';
 import { mmap_cow } from './mmap_cow.js';
@@ -69,6 +73,11 @@ function withGmem(c: Ctx, fn: GmemCase, size: number): void {
   fn(gmem, size, c.env);
 }
 
+/** upstream's gmem_test_vm(): as gmemTest(), the case also given the VM. */
+function gmemTestVm(c: Ctx, name: string, fn: (vm: Vm, ...rest: Parameters<GmemCase>) => void): PlanNode {
+  return gmemTest(c, name, (gmem, size, env) => fn(c.vm.get(), gmem, size, env));
+}
+
 /** upstream's __test_guest_memfd(vm, flags). */
 function flagSetCases(c: Ctx): PlanNode[] {
   const out: PlanNode[] = [
@@ -97,8 +106,28 @@ function flagSetCases(c: Ctx): PlanNode[] {
     gmemTest(c, 'file_size', file_size),
     gmemTest(c, 'fallocate', fallocate),
     gmemTest(c, 'invalid_punch_hole', invalid_punch_hole),
+    gmemTestVm(c, 'invalid_binding', invalid_binding),
   );
   return out;
+}
+
+/**
+ * The guest_memfd cases of set_memory_region_test.c, on fresh VMs of the group's type:
+ * how a KVM_MEM_GUEST_MEMFD memslot binds (upstream runs them on the SW-protected VM
+ * type only, as it was the one that took them; on 7.2 every VM type with guest_memfd does).
+ */
+function memslotBinding(kvm: Kvm, t: VmTypeCaps, env: CaseEnv, parentId: string): PlanNode {
+  // Upstream runs the two binding cases where guest_memfd memslots exist; a VM type whose
+  // KVM_CAP_GUEST_MEMFD is 0 (the default VM before 6.18) refuses the memslot flag itself.
+  const binds = (t.guestMemfd ?? 0) > 0;
+  const noBinding = 'KVM_CAP_GUEST_MEMFD is 0 for this VM type: it takes no guest_memfd memslots';
+  const bindingCase = (id: string, name: string, run: () => void): PlanNode =>
+    binds ? leaf(id, name, run) : skipped(id, name, noBinding);
+  return group(parentId, 'memslot_binding', (id) => [
+    leaf(id, 'invalid_memory_region_flags', () => invalid_memory_region_flags(kvm, t.type)),
+    bindingCase(id, 'add_private_memory_region', () => add_private_memory_region(kvm, t.type, env)),
+    bindingCase(id, 'add_overlapping_private_memory_regions', () => add_overlapping_private_memory_regions(kvm, t.type)),
+  ]);
 }
 
 /** upstream's test_guest_memfd(vm_type). */
@@ -122,6 +151,7 @@ function vmTypeGroup(kvm: Kvm, t: VmTypeCaps, env: CaseEnv, mode: MatrixMode): P
       return unknown.length > 0 ? skipped(id, flagSetName(flags), unknownBitsReason(unknown))
         : group(id, flagSetName(flags), (fid) => flagSetCases({ vm, env, flags, id: fid }));
     }),
+    memslotBinding(kvm, t, env, id),
   ], () => vm.close());
 }
 

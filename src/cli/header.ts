@@ -1,11 +1,12 @@
 /** The `# ` header lines of a run: who we are and what the host can do. */
 import type { Caps } from '../kvm/caps.js';
 import { hex } from '../kvm/hex.js';
+import { UPSTREAM } from '../cases/catalogue.js';
 
 
 /** The header's first line: who we are. */
 export const toolLine = (version: string): string =>
-  `gmemtest ${version}: guest_memfd conformance, a port of tools/testing/selftests/kvm/guest_memfd_test.c`;
+  `gmemtest ${version}: guest_memfd conformance, a port of ${UPSTREAM.file} of ${UPSTREAM.release}`;
 
 export function headerLines(version: string, caps: Caps, matrix: string): string[] {
   const lines = [

@@ -51,7 +51,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .addOption(new Option('--filter <glob>', 'run only test ids matching the glob (repeatable; * matches dots)').argParser(filterArg).default([]))
     .addOption(new Option('--vm-type <type>', 'test only this VM type, by name or number (repeatable)').argParser(vmTypeArg).default([]))
     .addOption(new Option('--matrix <mode>', 'flag sets: every subset of the supported flags, or upstream\'s three').choices(['all', 'upstream']).default('all'))
-    .addOption(new Option('--repeat <n>', 'run each selected case n times, ids suffixed -iter1..-iterN').argParser(repeatArg).default(1))
+    .addOption(new Option('--repeat <n>', 'run each selected case n times, ids suffixed -iter1..-iterN (--xfail globs match the id without it)').argParser(repeatArg).default(1))
     .option('--xfail <file>', 'known failures: lines of "<test-id glob> <reason>"')
     .option('--list', 'print the ids of the tests that would run, and exit')
     .exitOverride()

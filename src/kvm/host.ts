@@ -10,6 +10,8 @@ export interface HostInfo {
   thpPmdSize: number;
   /** Number of online NUMA nodes (1 on a kernel without NUMA). */
   numaNodes: number;
+  /** The highest NUMA node id in sysfs (maxNumaNodeId()): the multi-node gate's number. */
+  maxNumaNode: number;
 }
 
 function readNumber(path: string): number {
@@ -44,11 +46,28 @@ export function numaNodeCount(sysfs = '/sys/devices/system/node'): number {
   }
 }
 
+/**
+ * The highest node id among /sys/devices/system/node/node<N> (0 without NUMA or without
+ * that directory): the selftests' get_max_numa_node(), whose >= 1 is their
+ * is_multi_numa_node_system() gate.
+ */
+export function maxNumaNodeId(sysfs = '/sys/devices/system/node'): number {
+  try {
+    return readdirSync(sysfs).reduce((max, d) => {
+      const m = /^node(\d+)$/.exec(d);
+      return m ? Math.max(max, Number(m[1])) : max;
+    }, 0);
+  } catch {
+    return 0;
+  }
+}
+
 export function hostInfo(): HostInfo {
   return {
     kernelRelease: release(),
     pageSize: libc.getpagesize(),
     thpPmdSize: readNumber('/sys/kernel/mm/transparent_hugepage/hpage_pmd_size'),
     numaNodes: numaNodeCount(),
+    maxNumaNode: maxNumaNodeId(),
   };
 }

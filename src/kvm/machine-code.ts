@@ -22,9 +22,7 @@ import { join } from 'node:path';
 import { loadFfi } from './ffi.js';
 import { bufferAt, check, libc, SyscallError } from './libc.js';
 import { NativeRegion } from './native.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from './uapi/linux.js';
-
-const MFD_CLOEXEC = 1;
+import { MAP_ANONYMOUS, MAP_PRIVATE, MFD_CLOEXEC, PROT_EXEC, PROT_READ, PROT_WRITE } from './uapi/linux.js';
 
 const { ffi } = loadFfi();
 type LoadParams = Parameters<typeof ffi.load>[0];

@@ -18,6 +18,7 @@ export const OFFSETOF = {
   sigevent: { sigev_value: 0, sigev_signo: 8, sigev_notify: 12, sigev_notify_thread_id: 16 },
   itimerspec: { 'it_interval.tv_sec': 0, 'it_interval.tv_nsec': 8, 'it_value.tv_sec': 16, 'it_value.tv_nsec': 24 },
   kvm_create_guest_memfd: { size: 0, flags: 8, reserved: 16 },
+  kvm_userspace_memory_region: { slot: 0, flags: 4, guest_phys_addr: 8, memory_size: 16, userspace_addr: 24 },
   kvm_userspace_memory_region2: {
     slot: 0, flags: 4, guest_phys_addr: 8, memory_size: 16, userspace_addr: 24,
     guest_memfd_offset: 32, guest_memfd: 40, pad1: 44, pad2: 48,
@@ -53,21 +54,38 @@ export function encodeCreateGuestMemfd(buf: Buffer, size: number | bigint, flags
   buf.fill(0, o.reserved, SIZEOF.kvm_create_guest_memfd);
 }
 
-export interface MemoryRegion2 {
+/** struct kvm_userspace_memory_region (KVM_SET_USER_MEMORY_REGION). */
+export interface MemoryRegion {
   slot: number;
   flags: number;
   guestPhysAddr: number;
   memorySize: number;
   userspaceAddr: number;
-  guestMemfdOffset: number;
+}
+
+/** struct kvm_userspace_memory_region2: the first five fields, then the guest_memfd. */
+export interface MemoryRegion2 extends MemoryRegion {
+  /** A bigint where the offset is past 2^53 (test_invalid_binding's). */
+  guestMemfdOffset: number | bigint;
+  /** -1 (no fd) is stored as its u32 bit pattern, as C does. */
   guestMemfd: number;
+}
+
+export function encodeMemoryRegion(buf: Buffer, r: MemoryRegion): void {
+  const o = OFFSETOF.kvm_userspace_memory_region;
+  buf.fill(0, 0, SIZEOF.kvm_userspace_memory_region);
+  buf.writeUInt32LE(r.slot, o.slot);
+  buf.writeUInt32LE(r.flags >>> 0, o.flags);
+  putU64(buf, o.guest_phys_addr, r.guestPhysAddr);
+  putU64(buf, o.memory_size, r.memorySize);
+  putU64(buf, o.userspace_addr, r.userspaceAddr);
 }
 
 export function encodeMemoryRegion2(buf: Buffer, r: MemoryRegion2): void {
   const o = OFFSETOF.kvm_userspace_memory_region2;
   buf.fill(0, 0, SIZEOF.kvm_userspace_memory_region2);
   buf.writeUInt32LE(r.slot, o.slot);
-  buf.writeUInt32LE(r.flags, o.flags);
+  buf.writeUInt32LE(r.flags >>> 0, o.flags);
   putU64(buf, o.guest_phys_addr, r.guestPhysAddr);
   putU64(buf, o.memory_size, r.memorySize);
   putU64(buf, o.userspace_addr, r.userspaceAddr);

@@ -4,9 +4,13 @@ import { GuestMemfd } from './guest-memfd.js';
 import { check, libc, SyscallError, type SysResult } from './libc.js';
 import { scratch } from './native.js';
 import { fail, ok, type Result } from './result.js';
-import { encodeCreateGuestMemfd, encodeMemoryRegion2, type MemoryRegion2 } from './structs.js';
+import {
+  encodeCreateGuestMemfd, encodeMemoryRegion, encodeMemoryRegion2, type MemoryRegion, type MemoryRegion2,
+} from './structs.js';
 import { FIOCLEX } from './uapi/linux.js';
-import { KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD, KVM_SET_USER_MEMORY_REGION2 } from './uapi/kvm.js';
+import {
+  KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD, KVM_SET_USER_MEMORY_REGION, KVM_SET_USER_MEMORY_REGION2,
+} from './uapi/kvm.js';
 import { hex } from './hex.js';
 
 /** Only what a Vm needs from its Kvm, to keep the import graph one-way. */
@@ -49,6 +53,13 @@ export class Vm extends OwnedFd {
       throw new SyscallError(`KVM_CREATE_GUEST_MEMFD(size ${size}, flags ${hex(flags)})`, r.errno);
     }
     return r.value;
+  }
+
+  /** KVM_SET_USER_MEMORY_REGION (the first version, no guest_memfd fields), raw. */
+  trySetUserMemoryRegion(region: MemoryRegion): SysResult {
+    const s = scratch();
+    encodeMemoryRegion(s.buf, region);
+    return libc.ioctl(this.fd, KVM_SET_USER_MEMORY_REGION, s.addr);
   }
 
   /** KVM_SET_USER_MEMORY_REGION2, raw. */

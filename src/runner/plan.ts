@@ -9,6 +9,8 @@ export interface PlanNode {
   readonly name: string;
   /** Dotted path from the root, e.g. `default_vm.flags-mmap.file_size`. */
   readonly id: string;
+  /** A repeated case's id without its -iterN suffix (repeatPlan): what --xfail globs match. */
+  readonly caseId?: string;
   /** When set, the node is reported SKIP with this reason and nothing in it runs. */
   readonly skip?: string;
   /** This host's side of a skip (`# ` lines before the result); the reason stays host-independent. */
@@ -112,6 +114,7 @@ export function repeatPlan(nodes: readonly PlanNode[], n: number): PlanNode[] {
   return nodes.flatMap((node): PlanNode[] => {
     if (node.children) return [{ ...node, children: repeatPlan(node.children, n) }];
     if (!node.run) return [node];
-    return Array.from({ length: n }, (_, i) => ({ ...node, name: `${node.name}-iter${i + 1}`, id: `${node.id}-iter${i + 1}` }));
+    return Array.from({ length: n }, (_, i) =>
+      ({ ...node, name: `${node.name}-iter${i + 1}`, id: `${node.id}-iter${i + 1}`, caseId: node.caseId ?? node.id }));
   });
 }

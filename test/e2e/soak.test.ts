@@ -8,6 +8,7 @@ import { filterPlan, repeatPlan } from '../../src/runner/plan.js';
 import type { Reporter } from '../../src/runner/reporter.js';
 import { runPlan } from '../../src/runner/run.js';
 import { buildPlan } from '../../src/cases/matrix.js';
+import { knownFailureRules } from '../helpers/known-failures.js';
 import { kvmUnavailable } from '../helpers/kvm.js';
 
 const ITERATIONS = 200;
@@ -29,11 +30,11 @@ t.test(`fd-level cases x${ITERATIONS}: no fd or mapping growth, RSS within ${RSS
       begin() {}, enterGroup() {}, end() {},
       result(n, _d, _i, o) {
         if (n.children) return;
-        if (o.status === 'pass') counts.pass++;
+        if (o.status === 'pass' || o.status === 'xfail') counts.pass++;
         else counts.other.push(`${n.id}: ${o.status} ${o.diagnostics.join(' / ')}`);
       },
     };
-    const once = (n: number) => runPlan(repeatPlan(filterPlan(buildPlan(kvm, caps, { mode: 'all', vmTypes: [0] }), globs), n), reporter, { checkLeaks: true });
+    const once = (n: number) => runPlan(repeatPlan(filterPlan(buildPlan(kvm, caps, { mode: 'all', vmTypes: [0] }), globs), n), reporter, { checkLeaks: true, xfail: knownFailureRules() });
     await once(2); // warm up: lazy scratch pages, JIT, ffi-rs state
     global.gc?.();
     const before = { fds: fds(), kvmMaps: kvmMaps(), maps: maps().length, rss: rssMiB() };
@@ -41,8 +42,8 @@ t.test(`fd-level cases x${ITERATIONS}: no fd or mapping growth, RSS within ${RSS
     await once(ITERATIONS);
     global.gc?.();
     const after = { fds: fds(), kvmMaps: kvmMaps(), maps: maps().length, rss: rssMiB() };
-    t.same(counts.other, [], 'every iteration passed');
-    t.equal(counts.pass, ITERATIONS * 8, `${ITERATIONS} x 8 cases ran`);
+    t.same(counts.other, [], 'every iteration passed (or failed as this host is known to)');
+    t.equal(counts.pass, ITERATIONS * 9, `${ITERATIONS} x 9 cases ran`);
     t.equal(after.fds, before.fds, 'no fd growth');
     t.equal(after.kvmMaps, 0, 'no guest_memfd mapping left');
     // V8 maps and unmaps heap pages as it pleases (a dozen or so here), so the bound is

@@ -1,7 +1,7 @@
 // The perturbations: for every ported case, calls a broken kernel could answer
 // differently, one per upstream assertion where the seam can reach it. Each must make
 // its case report `not ok` with a `check:` diagnostic.
-import { EBADF, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../../src/kvm/errno.js';
+import { EBADF, EFAULT, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../../src/kvm/errno.js';
 import { bufferAt, type CallInfo, type Interceptor } from '../../src/kvm/libc.js';
 import { OFFSETOF } from '../../src/kvm/structs.js';
 import {
@@ -9,6 +9,7 @@ import {
 } from '../../src/kvm/uapi/linux.js';
 import {
   GUEST_MEMFD_FLAG_INIT_SHARED, KVM_CREATE_GUEST_MEMFD, KVM_SET_USER_MEMORY_REGION2, KVM_CHECK_EXTENSION, KVM_RUN, KVM_CAP_GUEST_MEMFD_FLAGS, GUEST_MEMFD_FLAG_MMAP,
+  KVM_MEM_GUEST_MEMFD, KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, KVM_SET_USER_MEMORY_REGION,
 } from '../../src/kvm/uapi/kvm.js';
 import { SYS_get_mempolicy, SYS_mbind, SYS_move_pages } from '../../src/kvm/arch/x86_64/uapi.js';
 import { fails, fn, ioctl, rewriteU64, rule, ruleAfter, statField, structU64, succeeds, wrongErrno, type Effect } from './rules.js';
@@ -29,6 +30,8 @@ const PAGE = 4096;
 const VM = 'default_vm';
 const FLAGS = { none: 'flags-none', mmap: 'flags-mmap', shared: 'flags-mmap-init_shared' } as const;
 const CG = OFFSETOF.kvm_create_guest_memfd;
+const R2 = OFFSETOF.kvm_userspace_memory_region2;
+const MEMSLOT = (name: string): string => `${VM}.memslot_binding.${name}`;
 
 const isCreate = ioctl(KVM_CREATE_GUEST_MEMFD);
 /** KVM_CREATE_GUEST_MEMFD calls whose size and flags satisfy `pred`. */
@@ -192,7 +195,61 @@ export const CATALOGUE: readonly Perturbation[] = [
     rule(ioctl(KVM_SET_USER_MEMORY_REGION2, (region) => bufferAt(region, 4).readUInt32LE(0) === 1), fails(EINVAL))),
   p('guest_memfd_guest', 'guest_memfd_guest', 'the VM does not report INIT_SHARED',
     rule(ioctl(KVM_CHECK_EXTENSION, (cap) => cap === KVM_CAP_GUEST_MEMFD_FLAGS), succeeds(GUEST_MEMFD_FLAG_MMAP))),
+
+  // test_invalid_binding (this host's 6.18 accepts the binding itself: see Harness.knownFailure)
+  p('invalid_binding', `${VM}.${FLAGS.none}.invalid_binding`, 'accepts a binding whose offset + size passes INT64_MAX',
+    rule(region2((r) => r.offset > 1n << 62n), succeeds())),
+  p('invalid_binding', `${VM}.${FLAGS.shared}.invalid_binding`, 'refuses it with EFAULT, not EINVAL',
+    rule(region2((r) => r.offset > 1n << 62n), fails(EFAULT))),
+
+  // set_memory_region_test: test_invalid_memory_region_flags
+  p('invalid_memory_region_flags', MEMSLOT('invalid_memory_region_flags'), 'KVM_SET_USER_MEMORY_REGION accepts the version-2-only KVM_MEM_GUEST_MEMFD',
+    rule(ioctl(KVM_SET_USER_MEMORY_REGION, (r) => bufferAt(r, 8).readUInt32LE(4) === KVM_MEM_GUEST_MEMFD), succeeds())),
+  p('invalid_memory_region_flags', MEMSLOT('invalid_memory_region_flags'), 'KVM_SET_USER_MEMORY_REGION2 accepts the unsupported flag bit 3',
+    rule(region2((r) => r.flags === 1 << 3), succeeds())),
+  p('invalid_memory_region_flags', MEMSLOT('invalid_memory_region_flags'), 'KVM_SET_USER_MEMORY_REGION refuses flag bit 31 with EFAULT, not EINVAL',
+    rule(ioctl(KVM_SET_USER_MEMORY_REGION, (r) => bufferAt(r, 8).readUInt32LE(4) === 0x8000_0000), wrongErrno(EFAULT))),
+  p('invalid_memory_region_flags', MEMSLOT('invalid_memory_region_flags'), 'dirty logging of a guest_memfd memslot accepted',
+    rule(region2((r) => r.flags === (KVM_MEM_GUEST_MEMFD | KVM_MEM_LOG_DIRTY_PAGES)), succeeds())),
+  p('invalid_memory_region_flags', MEMSLOT('invalid_memory_region_flags'), 'a read-only guest_memfd memslot accepted',
+    rule(region2((r) => r.flags === (KVM_MEM_GUEST_MEMFD | KVM_MEM_READONLY)), succeeds())),
+
+  // set_memory_region_test: test_add_private_memory_region (its KVM_SET_USER_MEMORY_REGION2
+  // calls in order: the KVM fd, the VM fd, a memfd, the other VM's guest_memfd, that VM's
+  // own binding, offsets 1..page_size-1, the VM's own binding)
+  ...(['the KVM fd', 'the VM\'s fd', 'a plain memfd', 'another VM\'s guest_memfd'] as const).map((what, i) =>
+    p('add_private_memory_region', MEMSLOT('add_private_memory_region'), `binds ${what} as a guest_memfd`,
+      rule(region2(() => true), succeeds(), i + 1))),
+  p('add_private_memory_region', MEMSLOT('add_private_memory_region'), 'refuses the KVM fd with EBADF, not EINVAL',
+    rule(region2(() => true), wrongErrno(EBADF), 1)),
+  p('add_private_memory_region', MEMSLOT('add_private_memory_region'), 'the other VM cannot bind its own guest_memfd',
+    rule(region2(() => true), fails(EINVAL), 5)),
+  p('add_private_memory_region', MEMSLOT('add_private_memory_region'), 'accepts guest_memfd offset 1',
+    rule(region2((r) => r.offset === 1n), succeeds())),
+  p('add_private_memory_region', MEMSLOT('add_private_memory_region'), 'accepts guest_memfd offset page_size - 1',
+    rule(region2((r) => r.offset === BigInt(PAGE - 1)), succeeds())),
+  p('add_private_memory_region', MEMSLOT('add_private_memory_region'), 'the VM cannot bind its own guest_memfd at offset 0',
+    rule(region2(() => true), fails(EINVAL), 5 + PAGE)),
+
+  // set_memory_region_test: test_add_overlapping_private_memory_regions (this host's 6.18
+  // says EINVAL for an overlap: see Harness.knownFailure). Calls: bind, bind, delete, 4 overlaps.
+  p('add_overlapping_private_memory_regions', MEMSLOT('add_overlapping_private_memory_regions'), 'refuses the first binding',
+    rule(region2(() => true), fails(EINVAL), 1)),
+  p('add_overlapping_private_memory_regions', MEMSLOT('add_overlapping_private_memory_regions'), 'accepts a binding over the second one\'s file range',
+    rule(region2(() => true), succeeds(), 4)),
+  p('add_overlapping_private_memory_regions', MEMSLOT('add_overlapping_private_memory_regions'), 'accepts a memslot over the back half of the second one\'s GPA range',
+    rule(region2(() => true), succeeds(), 7)),
+  p('add_overlapping_private_memory_regions', MEMSLOT('add_overlapping_private_memory_regions'), 'says EINVAL, not EEXIST, for an overlap',
+    rule(region2(() => true), wrongErrno(EINVAL), 5)),
 ];
+
+/** KVM_SET_USER_MEMORY_REGION2 calls whose struct satisfies `pred`. */
+function region2(pred: (r: { slot: number; flags: number; offset: bigint }) => boolean) {
+  return ioctl(KVM_SET_USER_MEMORY_REGION2, (ptr) => {
+    const b = bufferAt(ptr, 40);
+    return pred({ slot: b.readUInt32LE(R2.slot), flags: b.readUInt32LE(R2.flags), offset: b.readBigUInt64LE(R2.guest_memfd_offset) });
+  });
+}
 
 function writePolicy(c: CallInfo, mode: number): void {
   const ptr = c.args[1] as number;

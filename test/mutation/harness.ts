@@ -13,6 +13,8 @@ import { CheckFailure, SkipCase } from '../../src/runner/outcome.js';
 import { buildPlan } from '../../src/cases/matrix.js';
 import type { Perturbation } from './catalogue.js';
 import { numaModel } from './numa-model.js';
+import { xfailReason } from '../../src/runner/xfail.js';
+import { knownFailureRules } from '../helpers/known-failures.js';
 
 export interface Row {
   readonly case: string;
@@ -43,7 +45,7 @@ export class Harness implements Disposable {
 
   /** Runs test `id` with `interceptor` (and the two-node model when `numa`); its outcome. */
   async run(id: string, interceptor: Interceptor | null, numa = false): Promise<Outcome> {
-    const caps = numa ? { ...this.caps, numaNodes: Math.max(2, this.caps.numaNodes) } : this.caps;
+    const caps = numa ? { ...this.caps, numaNodes: Math.max(2, this.caps.numaNodes), maxNumaNode: Math.max(1, this.caps.maxNumaNode) } : this.caps;
     const plan = filterPlan(buildPlan(this.kvm, caps, { mode: 'all', vmTypes: [0] }), [id]);
     if (plan.length === 0) throw new Error(`no test ${id} on this host`);
     let outcome: Outcome | undefined;
@@ -51,7 +53,7 @@ export class Harness implements Disposable {
       begin() {}, enterGroup() {}, end() {},
       result(n: PlanNode, _d: number, _i: number, o: Outcome) { if (n.id === id) outcome = o; },
     };
-    const useModel = numa && this.caps.numaNodes < 2;
+    const useModel = numa && this.caps.maxNumaNode < 1;
     setInterceptor(compose(interceptor, useModel ? numaModel(this.caps.pageSize) : null));
     try {
       await runPlan(plan, reporter);
@@ -91,6 +93,17 @@ export class Harness implements Disposable {
 
   async runGuest(interceptor: Interceptor | null): Promise<Outcome> {
     return this.#guestOutcome(await this.guestSlotMmap(), interceptor);
+  }
+
+  /**
+   * Why `id` cannot be perturbed here: this host's kernel fails the case by itself and
+   * the shipped known-failure file says so (its reason); null otherwise. Such a case's
+   * perturbations are proven on real kernels instead (the kernel lab's mutants).
+   */
+  async knownFailure(id: string): Promise<string | null> {
+    const reason = xfailReason(knownFailureRules(), id);
+    if (reason === null) return null;
+    return (await this.baseline(id)).raw === 'pass' ? null : reason;
   }
 
   /** The unperturbed outcome of a test the catalogue perturbs. */

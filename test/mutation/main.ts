@@ -15,13 +15,21 @@ async function main(): Promise<number> {
   }
   using harness = h;
   const baseline = new Map<string, Outcome>();
+  const known = new Map<string, string>();
   for (const pt of CATALOGUE) {
-    if (!baseline.has(pt.id)) baseline.set(pt.id, await harness.baseline(pt.id, pt.numa ?? false));
+    if (baseline.has(pt.id) || known.has(pt.id)) continue;
+    const why = await harness.knownFailure(pt.id);
+    if (why !== null) known.set(pt.id, why);
+    else baseline.set(pt.id, await harness.baseline(pt.id, pt.numa ?? false));
   }
   const rows: Row[] = [];
-  for (const pt of CATALOGUE) rows.push(await harness.row(pt));
+  for (const pt of CATALOGUE) if (!known.has(pt.id)) rows.push(await harness.row(pt));
   console.log(table(rows, baseline));
-  if (harness.caps.numaNodes < 2) console.log('note: mbind, numa_allocation ran against the simulated two-node kernel (this host has one node)');
+  for (const [id, why] of known) {
+    const n = CATALOGUE.filter((pt) => pt.id === id).length;
+    console.log(`skipped: ${id} (${n} perturbation${n === 1 ? '' : 's'}): this host's kernel fails it itself (known failure: ${why}); the kernel lab's mutants prove the case on real kernels`);
+  }
+  if (harness.caps.maxNumaNode < 1) console.log('note: mbind, numa_allocation ran against the simulated two-node kernel (this host has one node)');
   if (await harness.guestSlotMmap()) {
     console.log('note: guest_memfd_guest ran with slot 1 given an mmap of the guest_memfd (this host does not serve guest_memfd-only memslots)');
   }

@@ -11,7 +11,7 @@ import { CheckFailure, SkipCase } from '../../src/runner/outcome.js';
 import { collapse } from '../../src/cases/collapse.js';
 
 const PMD = 2 * 1024 * 1024;
-const env = { kernelRelease: 'test', pageSize: 4096, thpPmdSize: PMD, numaNodes: 1 };
+const env = { kernelRelease: 'test', pageSize: 4096, thpPmdSize: PMD, numaNodes: 1, maxNumaNode: 0 };
 
 function fileGmem(): GuestMemfd {
   const path = join(tmpdir(), `gmemtest-collapse-${process.pid}`);

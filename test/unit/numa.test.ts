@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { hostInfo, numaNodeCount } from '../../src/kvm/host.js';
+import { hostInfo, maxNumaNodeId, numaNodeCount } from '../../src/kvm/host.js';
 import { Mapping } from '../../src/kvm/mapping.js';
 import { getMempolicy, mbind, numaAvailable, queryPageNodes } from '../../src/kvm/numa.js';
 import {
@@ -59,12 +59,28 @@ t.test('node directories are counted from the online list', async (t) => {
   t.equal(numaNodeCount(dir), 3, 'the online list wins');
 });
 
+t.test('the multi-node gate reads the highest node id, as the selftests\' get_max_numa_node()', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gmemtest-nodes-'));
+  t.teardown(() => rmSync(dir, { recursive: true }));
+  t.equal(maxNumaNodeId(join(dir, 'absent')), 0, 'no sysfs directory: node 0 only');
+  t.equal(maxNumaNodeId(dir), 0, 'no node directories: node 0 only');
+  for (const d of ['node0', 'nodeX', 'node2x', 'possible']) mkdirSync(join(dir, d));
+  t.equal(maxNumaNodeId(dir), 0, 'only node0 counts');
+  mkdirSync(join(dir, 'node3'));
+  t.equal(maxNumaNodeId(dir), 3, 'a sparse node id counts as itself');
+});
+
 t.test('one node: mbind and numa_allocation skip naming the node count', async (t) => {
   const env = hostInfo();
-  t.equal(requireMultiNode({ ...env, numaNodes: 2 }), undefined, 'two nodes: no skip');
-  if (env.numaNodes >= 2) {
+  t.equal(env.maxNumaNode, maxNumaNodeId(), 'the host info carries the highest node id');
+  t.equal(requireMultiNode({ ...env, numaNodes: 2, maxNumaNode: 1 }), undefined, 'a node 1: no skip');
+  t.throws(() => requireMultiNode({ ...env, numaNodes: 1, maxNumaNode: 0 }), new SkipCase('needs a multi-node NUMA system',
+    ['host: this host has 1 NUMA node, the highest node id is 0']));
+  t.throws(() => requireMultiNode({ ...env, numaNodes: 2, maxNumaNode: 0 }), /multi-node/, 'two nodes counted, but no node id above 0: skip, as upstream');
+  if (env.maxNumaNode >= 1) {
     t.doesNotThrow(() => requireMultiNode(env));
     return;
   }
-  t.throws(() => requireMultiNode(env), new SkipCase('needs a multi-node NUMA system', [`host: this host has ${env.numaNodes} NUMA node${env.numaNodes === 1 ? '' : 's'}`]));
+  t.throws(() => requireMultiNode(env), new SkipCase('needs a multi-node NUMA system',
+    [`host: this host has ${env.numaNodes} NUMA node${env.numaNodes === 1 ? '' : 's'}, the highest node id is 0`]));
 });

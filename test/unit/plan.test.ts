@@ -2,7 +2,10 @@
 import t from 'tap';
 import { countList } from '../../src/kvm/host.js';
 import { parseVmType, vmTypeName } from '../../src/kvm/vm-types.js';
-import { allIds, filterPlan, globToRegExp, group, leaf, skipped } from '../../src/runner/plan.js';
+import { allIds, filterPlan, globToRegExp, group, leaf, repeatPlan, skipped } from '../../src/runner/plan.js';
+import { CheckFailure } from '../../src/runner/outcome.js';
+import type { Reporter } from '../../src/runner/reporter.js';
+import { runPlan } from '../../src/runner/run.js';
 import { parseXfail, XfailFileError, xfailReason } from '../../src/runner/xfail.js';
 import { flagSetName, flagSets } from '../../src/cases/flag-sets.js';
 
@@ -73,6 +76,28 @@ t.test('xfail files', async (t) => {
   t.equal(xfailReason(rules, 'default_vm.flags-mmap.fallocate'), null);
   t.throws(() => parseXfail('default_vm.x known\njust_a_glob\n', 'f.txt'), new XfailFileError("f.txt:2: expected '<test-id glob> <reason>', got 'just_a_glob'"));
   t.throws(() => parseXfail('Bad/Glob reason\n', 'f.txt'), /f\.txt:1: 'Bad\/Glob' is not a test-id glob/);
+});
+
+t.test('--repeat: each copy is its own id; --xfail matches the case it repeats', async (t) => {
+  const rules = parseXfail('*.flags-none.fallocate known\n', 'x.txt');
+  let seen: { id: string; status: string }[] = [];
+  const failing = [group('', 'default_vm', (id) => [group(id, 'flags-none', (f) => [
+    leaf(f, 'fallocate', () => { throw new CheckFailure('fails', []); }), leaf(f, 'file_size', nop)])])];
+  const reporter: Reporter = {
+    begin() {}, enterGroup() {}, end() {},
+    result(n, _d, _i, o) { if (!n.children) seen.push({ id: n.id, status: o.status }); },
+  };
+  const rep = repeatPlan(failing, 2);
+  t.same(allIds(rep, true), ['default_vm.flags-none.fallocate-iter1', 'default_vm.flags-none.fallocate-iter2',
+    'default_vm.flags-none.file_size-iter1', 'default_vm.flags-none.file_size-iter2']);
+  await runPlan(rep, reporter, { xfail: rules });
+  t.same(seen.map((x) => [x.id, x.status]), [
+    ['default_vm.flags-none.fallocate-iter1', 'xfail'], ['default_vm.flags-none.fallocate-iter2', 'xfail'],
+    ['default_vm.flags-none.file_size-iter1', 'pass'], ['default_vm.flags-none.file_size-iter2', 'pass'],
+  ]);
+  seen = [];
+  await runPlan(repeatPlan(repeatPlan(failing, 1), 1), reporter, { xfail: rules });
+  t.same(seen.map((x) => x.status), ['xfail', 'pass'], 'no repetition: the id itself');
 });
 
 t.test('NUMA node lists', async (t) => {

@@ -37,6 +37,11 @@ export const GUEST_MEMFD_FLAG_MMAP = 1 << 0;
 export const GUEST_MEMFD_FLAG_INIT_SHARED = 1 << 1;
 export const KVM_MEM_GUEST_MEMFD = 1 << 2;
 
+// --- the other memslot flags, and the memory attribute guest_memfd memory stands for ---
+export const KVM_MEM_LOG_DIRTY_PAGES = 1 << 0;
+export const KVM_MEM_READONLY = 1 << 1;
+export const KVM_MEMORY_ATTRIBUTE_PRIVATE = 1 << 3;
+
 // --- kvm_run.exit_reason ----------------------------------------------------------------
 export const KVM_EXIT_UNKNOWN = 0;
 export const KVM_EXIT_EXCEPTION = 1;

@@ -8,6 +8,7 @@
 export const O_RDONLY = 0;
 export const O_RDWR = 2;
 export const O_CLOEXEC = 0o2000000;
+export const MFD_CLOEXEC = 1;
 
 /** ioctl: set close-on-exec (asm-generic/ioctls.h). */
 export const FIOCLEX = 0x5451;

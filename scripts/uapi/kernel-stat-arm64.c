@@ -1,0 +1,21 @@
+/*
+ * The kernel's own struct stat for arm64 (asm/stat.h: the generic layout),
+ * which the fstat system call fills in; compiled apart from
+ * uapi-values-arm64.c because glibc's <sys/stat.h> defines a struct of the
+ * same name.  Emits its values the same way ("//@@uapi" comment lines).
+ */
+#include <stddef.h>
+#include <asm/stat.h>
+
+#define EMIT(sec, name, val) \
+	__asm__ volatile("//@@uapi " sec " " name " %c0" : : "i"((unsigned long long)(val)))
+#define SIZE(t)    EMIT("sizes", "kernel_" #t, sizeof(struct t))
+#define OFF(t, f)  EMIT("offsets", "kernel_" #t "." #f, offsetof(struct t, f))
+
+void values(void)
+{
+	SIZE(stat);
+	OFF(stat, st_dev); OFF(stat, st_ino); OFF(stat, st_mode); OFF(stat, st_nlink);
+	OFF(stat, st_uid); OFF(stat, st_gid); OFF(stat, st_rdev);
+	OFF(stat, st_size); OFF(stat, st_blksize); OFF(stat, st_blocks);
+}

@@ -20,7 +20,8 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildInitramfs, HOST_ROOT_TAG, MARK, OUT_EXIT, OUT_STDOUT, OUT_TAG } from '../../src/boot/initramfs.js';
+import { buildInitramfs } from '../../src/boot/initramfs.js';
+import { HOST_ROOT_TAG, MARK, OUT_EXIT, OUT_STDOUT, OUT_TAG } from '../../src/boot/init-protocol.js';
 import { NINEP_MODULES } from '../../src/boot/modules.js';
 import { parseMemorySize, runQemu } from '../../src/boot/qemu.js';
 

@@ -25,4 +25,6 @@ export interface ArchUapi {
   readonly defaultVmType: number;
   /** VM types by number and by the stable name gmemtest reports. */
   readonly vmTypes: readonly { readonly type: number; readonly name: string }[];
+  /** Names of the KVM exit reasons only this architecture produces (diagnostics). */
+  readonly exitNames?: readonly (readonly [number, string])[];
 }

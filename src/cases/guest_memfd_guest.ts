@@ -14,8 +14,7 @@ import type { Mapping } from '../kvm/mapping.js';
 import {
   GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP, KVM_CAP_GUEST_MEMFD_FLAGS, KVM_MEM_GUEST_MEMFD,
 } from '../kvm/uapi/kvm.js';
-import { X86Guest } from '../guest/x86_64/guest.js';
-import { SZ_4G, SZ_4K } from '../guest/x86_64/layout.js';
+import { GUEST } from '../guest/index.js';
 import { announcePhase } from '../isolate/serve-job.js';
 import { CaseTimeout, CheckFailure } from '../runner/outcome.js';
 import { expect, expectOk, skip } from './check.js';
@@ -24,12 +23,12 @@ import { guest_code } from './guest_code.js';
 import { resultOf, runGuestJob, type GuestHooks, type GuestJob, type GuestResult } from './guest-job.js';
 
 /** Above the first 4 GiB and slot 0 (the guest's code, stack and page tables). */
-const GPA = SZ_4G;
+const GPA = 0x1_0000_0000;
 const SLOT = 1;
 const EXPECTED = 0xaa;
 const WRITTEN = 0xff;
-/** vm->page_size of the x86 guest. */
-const GUEST_PAGE_SIZE = SZ_4K;
+/** vm->page_size of this architecture's guest. */
+const GUEST_PAGE_SIZE = GUEST.pageSize;
 /** How long the vCPU may run before it is kicked out (counted from KVM_RUN). */
 export const VCPU_TIMEOUT_MS = 10_000;
 
@@ -37,7 +36,7 @@ export const VCPU_TIMEOUT_MS = 10_000;
 export function guestMemfdGuestBody(device: string, pageSize: number, hooks: GuestHooks = {}): void {
   using kvm = Kvm.open(device);
   using vm = kvm.createVm(ARCH.defaultVmType);
-  using guest = X86Guest.create(vm, hooks.program ? Uint8Array.from(hooks.program) : guest_code());
+  using guest = GUEST.create(vm, hooks.program ? Uint8Array.from(hooks.program) : guest_code());
 
   const valid = vm.checkExtension(KVM_CAP_GUEST_MEMFD_FLAGS);
   expect((valid & GUEST_MEMFD_FLAG_MMAP) !== 0, 'the default VM supports guest_memfd MMAP', () =>
@@ -73,6 +72,9 @@ export function guestMemfdGuestBody(device: string, pageSize: number, hooks: Gue
       'expected: DONE ucall', `got: ${describeExit(stop.exit)}`,
       `guest memory: slot ${SLOT}, gpa ${hex(GPA)}, size ${hex(size)}, userspace_addr ${hex(slotMap?.addr ?? 0)}`,
     ]);
+  }
+  if (stop.kind === 'exception') {
+    throw new CheckFailure('the guest runs to its DONE ucall', ['expected: DONE ucall', `got: guest ${stop.description}`]);
   }
   const u = stop.ucall;
   if (u.kind === 'ASSERT') {

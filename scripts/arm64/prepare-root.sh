@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares, on this x86 host, the arm64 userland a `gmemtest boot` arm64 guest
 # chroots into (shared read-only over 9p).  Nothing is installed on the host.
+# Run by `gmemtest boot` itself for an arm64 kernel (src/boot/arm64-root.ts).
 #
 # Usage: scripts/arm64/prepare-root.sh            prints the root's path on stdout
 #
@@ -13,9 +14,10 @@
 #   opt/gmemtest/node_modules/ffi-rs the project's ffi-rs JS (architecture neutral)
 #   opt/gmemtest/node_modules/@yuuang/ffi-rs-linux-arm64-gnu   its arm64 binding,
 #                                     the version and integrity from package-lock.json
-#   opt/gmemtest/dist/bundle/        left empty: the boot driver copies the
-#                                     current bundle in before each boot
+#   opt/gmemtest/bundle/             mount point: `gmemtest boot` shares dist/bundle/ there
+#   opt/gmemtest/extra/              mount point for anything else a caller shares
 #   dev proc sys run tmp root        mount points for the guest's /init
+# The root is shared read-only and never changes once complete.
 #
 # Cache: ~/.cache/gmemtest/arm64-root/
 #   dl/                   npm tarballs
@@ -41,7 +43,9 @@ binding_integrity=$(node -p "(require('$lock').packages['node_modules/$binding']
 
 # Fast path: the same inputs as the last run, a complete root, and package
 # lists younger than ARM64_APT_MAX_AGE: no apt call at all (saves ~3 s a boot).
-inputs="node-$node_ver ffi-rs-$ffi_ver $binding_integrity libc-$libc_suite"
+# The root's layout (mount points, links): part of the cache key.
+layout=layout-2
+inputs="$layout node-$node_ver ffi-rs-$ffi_ver $binding_integrity libc-$libc_suite"
 if [[ -f $CACHE/last && -f $ARM64_APT_DIR/updated ]]; then
   read -r last_root last_inputs <"$CACHE/last" || true
   if [[ $last_inputs == "$inputs" && -f $last_root/.complete ]] &&
@@ -61,7 +65,7 @@ for p in "${libs[@]}"; do
 done
 bb_ver=$(arm64_pkg_field busybox-static/sid Version)
 [[ -n $bb_ver ]] || arm64_die "busybox-static not found in sid (arm64)"
-key=$(printf '%s\n' "node-$node_ver" "ffi-rs-$ffi_ver" "busybox-$bb_ver" "${vers[@]}" "layout-1" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "node-$node_ver" "ffi-rs-$ffi_ver" "busybox-$bb_ver" "${vers[@]}" "$layout" | sha256sum | cut -c1-12)
 root=$CACHE/root-$key
 if [[ -f $root/.complete ]]; then
   arm64_log "cached: $root"
@@ -116,7 +120,7 @@ tar xzf "$node_tgz" -C "$stage" package/bin/node
 install -m 0755 "$stage/package/bin/node" "$r/usr/local/bin/node"
 rm -rf "$stage/package"
 m=$r/opt/gmemtest/node_modules
-mkdir -p "$m/ffi-rs" "$m/$binding" "$r/opt/gmemtest/dist/bundle"
+mkdir -p "$m/ffi-rs" "$m/$binding" "$r/opt/gmemtest/bundle" "$r/opt/gmemtest/extra"
 cp "$top"/node_modules/ffi-rs/{package.json,index.js} "$m/ffi-rs/"
 tar xzf "$bind_tgz" -C "$m/$binding" --strip-components=1 package/package.json package/ffi-rs.linux-arm64-gnu.node
 
@@ -129,6 +133,8 @@ printf 'root:x:0:\n' >"$r/etc/group"
 rm -rf "$stage"
 touch "$r/.complete"
 mv "$r" "$root"
+# Older roots (other component versions) are not used again: keep the cache to one.
+for old in "$CACHE"/root-*; do [[ $old == "$root" ]] || rm -rf "$old"; done
 printf '%s %s\n' "$root" "$inputs" >"$CACHE/last"
 arm64_log "prepared $root in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s ($(du -sh "$root" | cut -f1))"
 printf '%s\n' "$root"

@@ -112,6 +112,43 @@ export function bundlePath(): string | undefined {
   return candidates.find((c) => existsSync(c));
 }
 
+export type GuestSetup =
+  | {
+    readonly kind: 'ok';
+    /** The command the guest runs: gmemtest's bundle with `args`. */
+    readonly guestArgv: string[];
+    /** What bootAndRun needs for that guest. */
+    readonly options: Pick<BootAndRunOptions, 'arch' | 'root' | 'shares' | 'busybox' | 'cwd'>;
+    /** For the header, when the guest is not x86_64. */
+    readonly machine?: NonNullable<Parameters<typeof bootHeader>[0]['machine']>;
+  }
+  /** The guest cannot be set up on this host, and that is not gmemtest's fault (a skip-all reason). */
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'error'; readonly message: string };
+
+/**
+ * How a guest of `arch` runs gmemtest's bundle (also used by the kernel matrix, which
+ * runs more in the same guest). x86_64: the host's node and the bundle through the
+ * host root, same paths, in the host's cwd (relative paths such as --xfail FILE mean the
+ * same there). arm64: the host's node cannot run there, so the guest runs a prepared
+ * arm64 root with the bundle's directory shared into it; relative paths mean the root's /.
+ */
+export async function guestSetup(arch: BootArch, bundle: string, args: readonly string[]): Promise<GuestSetup> {
+  if (arch === 'x86_64') return { kind: 'ok', guestArgv: [process.execPath, bundle, ...args], options: { arch, cwd: process.cwd() } };
+  const r = await prepareArm64Root();
+  if (!r.ok) {
+    if (r.skip) return { kind: 'skip', reason: `the arm64 guest root cannot be prepared: ${r.message}` };
+    return { kind: 'error', message: `the arm64 guest root: ${r.message}\n${r.log.trim().split('\n').slice(-5).join('\n')}` };
+  }
+  const m = MACHINES[arch];
+  return {
+    kind: 'ok',
+    guestArgv: [ARM64_NODE, `${ARM64_BUNDLE_DIR}/gmemtest.mjs`, ...args],
+    options: { arch, root: r.root, shares: [{ path: dirname(bundle), at: ARM64_BUNDLE_DIR }], busybox: join(r.root, ARM64_BUSYBOX), cwd: '/' },
+    machine: { arch, qemu: m.qemu, board: m.board, root: r.root, rootMs: r.ms },
+  };
+}
+
 /** The guest's architecture: --arch, else the image's; an image of another one is a usage error. */
 export function bootArch(kernel: string, asked: BootArch | undefined): BootArch {
   const image = kernelArch(kernel);
@@ -160,29 +197,13 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
   }
   const kernel = resolve(opts.kernel);
   const modules = opts.modules === undefined ? undefined : resolve(opts.modules);
-  const fmt = flat ? ['--format', 'ktap-flat'] : [];
-  let guestArgv: string[];
-  let guest: Pick<BootAndRunOptions, 'arch' | 'root' | 'shares' | 'busybox' | 'cwd'>;
-  let machineLine: Parameters<typeof bootHeader>[0]['machine'];
-  if (arch === 'x86_64') {
-    // The guest runs the host's node and the bundle through the read-only 9p root, same paths.
-    guestArgv = [process.execPath, bundle, ...fmt, ...guestArgs];
-    // The host root is the guest's root: relative paths (--xfail FILE) mean the same there.
-    guest = { arch, cwd: process.cwd() };
-  } else {
-    // The host's node cannot run there: the guest runs a prepared arm64 root, the bundle
-    // shared into it. Relative paths in the guest's arguments mean the root's /.
-    const r = await prepareArm64Root();
-    if (!r.ok) {
-      if (r.skip) return skipAll(`the arm64 guest root cannot be prepared: ${r.message}`);
-      io.err(`gmemtest: boot: the arm64 guest root: ${r.message}\n${r.log.trim().split('\n').slice(-5).join('\n')}\n`);
-      return EXIT_FAIL;
-    }
-    guestArgv = [ARM64_NODE, `${ARM64_BUNDLE_DIR}/gmemtest.mjs`, ...fmt, ...guestArgs];
-    guest = { arch, root: r.root, shares: [{ path: dirname(bundle), at: ARM64_BUNDLE_DIR }], busybox: join(r.root, ARM64_BUSYBOX), cwd: '/' };
-    const m = MACHINES[arch];
-    machineLine = { arch, qemu: m.qemu, board: m.board, root: r.root, rootMs: r.ms };
+  const g = await guestSetup(arch, bundle, [...(flat ? ['--format', 'ktap-flat'] : []), ...guestArgs]);
+  if (g.kind === 'skip') return skipAll(g.reason);
+  if (g.kind === 'error') {
+    io.err(`gmemtest: boot: ${g.message}\n`);
+    return EXIT_FAIL;
   }
+  const { guestArgv, options: guest, machine: machineLine } = g;
   const release = readKernelRelease(kernel) ?? (() => {
     const dir = modules ?? findModulesDir(kernel, undefined);
     return dir === undefined ? undefined : modulesDirRelease(dir);

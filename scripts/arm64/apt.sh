@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Private apt configuration for Debian arm64 packages, sourced by the scripts in
-# scripts/arm64/ and scripts/uapi/gen-fixture-arm64.sh.  Development helper.
+# scripts/arm64/ (the kernel fetcher, the guest root `gmemtest boot` prepares, the
+# C test build of the kernel matrix) and scripts/uapi/gen-fixture-arm64.sh.
 #
 # It never touches the host's apt state: own sources list, lists, archives and
 # cache under $ARM64_APT_DIR, an empty dpkg status, none of the host's

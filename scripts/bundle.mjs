@@ -6,9 +6,8 @@
 //   node scripts/bundle.mjs [--entry dist/cli/main.js] [--outfile dist/bundle/gmemtest.mjs]
 //                           [--format esm|cjs] [--absolute-externals] [--minify]
 //
-// Without --entry/--outfile it writes the product's bundles (defaultBundles()):
-// the CLI and, beside it, the child programs it starts, named once in
-// src/isolate/entries.ts for this script and for the runtime.
+// Without --entry/--outfile it writes the product's bundle, the CLI (DEFAULT_BUNDLE);
+// the only program gmemtest starts, the access helper, is machine code it writes itself.
 //
 // Native/FFI packages stay external (ffi-rs loads a .node binary that can't be
 // bundled). They resolve the normal way, by walking up from the bundle's
@@ -29,21 +28,13 @@ import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const EXTERNALS = ['ffi-rs'];
-/**
- * The CLI and, beside it, the child programs it starts, as src/isolate/entries.ts names
- * them (read from its compiled copy: this script runs after tsc).
- */
-export async function defaultBundles() {
-  const { CHILD_ENTRIES } = await import(pathToFileURL(resolve(PROJECT_ROOT, 'dist/isolate/entries.js')).href);
-  return [
-    { entry: 'dist/cli/main.js', outfile: 'dist/bundle/gmemtest.mjs' },
-    ...Object.values(CHILD_ENTRIES).map((e) => ({ entry: `dist/${e.module}.js`, outfile: `dist/bundle/${e.bundle}` })),
-  ];
-}
+// xmlbuilder2 (only --format junit loads it, lazily) stays out of the bundle: it is ~0.9 MB
+// that every guest run would otherwise read and parse.
+export const EXTERNALS = ['ffi-rs', 'xmlbuilder2'];
+export const DEFAULT_BUNDLE = { entry: 'dist/cli/main.js', outfile: 'dist/bundle/gmemtest.mjs' };
 
 /**
  * @param {{entry: string, outfile: string, format?: 'esm'|'cjs', absoluteExternals?: boolean,
@@ -116,14 +107,8 @@ function parseArgs(argv) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     const o = parseArgs(process.argv.slice(2));
-    const defaults = await defaultBundles();
-    const jobs = o.entry === undefined && o.outfile === undefined
-      ? defaults
-      : [{ entry: o.entry ?? defaults[0].entry, outfile: o.outfile ?? defaults[0].outfile }];
-    for (const j of jobs) {
-      const r = await bundle({ ...o, ...j });
-      console.log(`${r.outfile}: ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
-    }
+    const r = await bundle({ ...o, entry: o.entry ?? DEFAULT_BUNDLE.entry, outfile: o.outfile ?? DEFAULT_BUNDLE.outfile });
+    console.log(`${r.outfile}: ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
   } catch (e) {
     console.error(`bundle: ${e instanceof Error ? e.message : e}`);
     process.exit(1);

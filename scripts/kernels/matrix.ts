@@ -15,8 +15,9 @@
 //                  verdict is shown beside and must agree (pass).
 // Prints a per-kernel table. Exit 0 when all hold, and also (after a SKIP
 // line) when fetch.sh says the archive cannot be reached (its exit 3); any
-// other problem exits 1. KTAP of each boot: .cache/kernels-matrix/<suite>.ktap;
-// the C test's output: .cache/kernels-matrix/sid-arm64.upstream.txt.
+// other problem exits 1. KTAP of each boot: .cache/kernels-matrix/<suite>.ktap (the
+// C test's output: sid-arm64.upstream.txt); the matrix as one HTML page (gmemtest
+// report): .cache/kernels-matrix/matrix.html.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +27,7 @@ import { bootAndRun } from '../../src/boot/boot-and-run.js';
 import { bootHeader, bootReport } from '../../src/cli/boot-ktap.js';
 import { bundlePath, guestSetup } from '../../src/cli/boot-command.js';
 import { readKtap, walkTests, type KtapDocument, type KtapTest } from '../../src/ktap/reader.js';
+import { writeHtmlReport } from '../../src/report/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -126,7 +128,7 @@ const ARM64_SUITE = 'sid';
 /** The arm64 row's label, and the file names of its results. */
 const ARM64_ROW = 'sid-arm64';
 
-interface Row { cells: string[]; failed: boolean }
+interface Row { cells: string[]; failed: boolean; /** The boot's KTAP, when there was a boot. */ ktap?: string }
 
 /** The arm64 row: fetch, build the C test, boot once running gmemtest then the C test. */
 async function arm64Row(outDir: string): Promise<Row | null> {
@@ -228,6 +230,7 @@ async function arm64Row(outDir: string): Promise<Row | null> {
     cells: [ARM64_ROW, k.release, 'tcg', String(counts.cases), String(counts.pass), String(counts.fail), String(counts.skip), String(counts.xfail),
       `${(wall / 1000).toFixed(1)} s`, retried ? `1 (${retried})` : '0', problems.length ? 'FAIL' : 'ok', v.text],
     failed: problems.length > 0,
+    ktap: file,
   };
 }
 
@@ -297,11 +300,13 @@ async function main(): Promise<number> {
   }
 
   let ran = manifest.length;
+  let arm64Ktap: string | undefined;
   if (only !== 'x86') {
     const a = await arm64Row(outDir);
     if (a) {
       rows.push(a.cells);
       ran++;
+      arm64Ktap = a.ktap;
       if (a.failed) failed++;
     }
   }
@@ -313,9 +318,20 @@ async function main(): Promise<number> {
   console.log(fmt(head));
   console.log(`|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`);
   for (const r of rows) console.log(fmt(r));
+  let pageFailed = false;
+  try {
+    const pages = [...manifest.map((k) => ({ path: join(outDir, `${k.suite}.ktap`), label: k.suite })),
+      ...(arm64Ktap ? [{ path: arm64Ktap, label: ARM64_ROW }] : [])];
+    const page = writeHtmlReport(pages, join(outDir, 'matrix.html'),
+      { title: 'gmemtest kernel matrix', generator: 'npm run test:kernels' });
+    console.log(`\nHTML matrix: ${page.file}`);
+  } catch (e) {
+    pageFailed = true;
+    console.log(`FAIL: the HTML matrix: ${(e as Error).message}`);
+  }
   console.log(`\nfetch ${(fetchMs / 1000).toFixed(1)} s; matrix total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`kernels: ${ran - failed} passed, ${failed} failed`);
-  return failed > 0 || ran === 0 ? 1 : 0;
+  return failed > 0 || pageFailed || ran === 0 ? 1 : 0;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -6,6 +6,6 @@ import type { GuestMemfd } from '../kvm/guest-memfd.js';
 import type { CaseEnv } from './env.js';
 import { faultSigbus } from './fault-sigbus.js';
 
-export function fault_private(gmem: GuestMemfd, totalSize: number, _env: CaseEnv): Promise<void> {
+export function fault_private(gmem: GuestMemfd, totalSize: number, _env: CaseEnv): void {
   return faultSigbus(gmem, 0, totalSize);
 }

@@ -3,40 +3,51 @@
  * page tables, a guest_memfd page bound at GPA 4 GiB (slot 1, userspace_addr 0), checks
  * it holds the host's 0xaa, overwrites it with 0xff, and the host sees the 0xff.
  *
- * guestMemfdGuestBody() is the C function, step by step; it runs in a child process
- * with a timeout (guest-job.ts), started by guest_memfd_guest(), the case.
+ * The vCPU runs here, in this process, for at most VCPU_TIMEOUT_MS from KVM_RUN (a guest
+ * that never exits is kicked out by a timer and reported `# TIMEOUT`); the host's fill and
+ * read-back of the page are the access helper's, as every access to guest_memfd memory.
  */
-import { hex } from '../kvm/hex.js';
 import { ARCH } from '../kvm/arch/index.js';
 import { describeExit } from '../kvm/exits.js';
-import { Kvm } from '../kvm/kvm.js';
+import { hex } from '../kvm/hex.js';
+import type { Kvm } from '../kvm/kvm.js';
 import type { Mapping } from '../kvm/mapping.js';
 import {
   GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP, KVM_CAP_GUEST_MEMFD_FLAGS, KVM_MEM_GUEST_MEMFD,
 } from '../kvm/uapi/kvm.js';
 import { GUEST } from '../guest/index.js';
-import { announcePhase } from '../isolate/serve-job.js';
 import { CaseTimeout, CheckFailure } from '../runner/outcome.js';
-import { expect, expectOk, skip } from './check.js';
+import { expect, expectOk, expectResult, skip } from './check.js';
 import type { CaseEnv } from './env.js';
 import { guest_code } from './guest_code.js';
-import { resultOf, runGuestJob, type GuestHooks, type GuestJob, type GuestResult } from './guest-job.js';
+import { accessed, accessHelperFor, expectBytes, kvmMmapIn, kvmMunmapIn } from './kvm-util.js';
 
 /** Above the first 4 GiB and slot 0 (the guest's code, stack and page tables). */
 const GPA = 0x1_0000_0000;
 const SLOT = 1;
 const EXPECTED = 0xaa;
 const WRITTEN = 0xff;
-/** vm->page_size of this architecture's guest. */
-const GUEST_PAGE_SIZE = GUEST.pageSize;
 /** How long the vCPU may run before it is kicked out (counted from KVM_RUN). */
 export const VCPU_TIMEOUT_MS = 10_000;
 
-/** test_guest_memfd_guest() from the VM on; throws CheckFailure on a failed check. */
-export function guestMemfdGuestBody(device: string, pageSize: number, hooks: GuestHooks = {}): void {
-  using kvm = Kvm.open(device);
+/** Changes to upstream's case, for the project's own tests only. */
+export interface GuestHooks {
+  /** Give slot 1 an mmap of the guest_memfd as userspace_addr (upstream: 0). */
+  slot1Mmap?: boolean;
+  /** After the host's 0xaa fill, store `value` at `offset`. */
+  corrupt?: { offset: number; value: number };
+  /** Run these bytes instead of guest_code (e.g. a guest that never exits). */
+  program?: Uint8Array;
+  timeoutMs?: number;
+}
+
+/** The case: SKIP without KVM_CAP_GUEST_MEMFD_FLAGS on the system fd, as upstream returns early. */
+export function guest_memfd_guest(kvm: Kvm, env: CaseEnv, hooks: GuestHooks = {}): void {
+  if (kvm.checkExtension(KVM_CAP_GUEST_MEMFD_FLAGS) === 0) {
+    skip('KVM_CAP_GUEST_MEMFD_FLAGS is 0: no mmap()able guest_memfd to hand the guest');
+  }
   using vm = kvm.createVm(ARCH.defaultVmType);
-  using guest = GUEST.create(vm, hooks.program ? Uint8Array.from(hooks.program) : guest_code());
+  using guest = GUEST.create(vm, hooks.program ?? guest_code());
 
   const valid = vm.checkExtension(KVM_CAP_GUEST_MEMFD_FLAGS);
   expect((valid & GUEST_MEMFD_FLAG_MMAP) !== 0, 'the default VM supports guest_memfd MMAP', () =>
@@ -45,27 +56,29 @@ export function guestMemfdGuestBody(device: string, pageSize: number, hooks: Gue
     [`KVM_CAP_GUEST_MEMFD_FLAGS (vm): ${hex(valid)}`]);
 
   // guest_memfd files and memslots are sized in multiples of the host page size.
-  const size = Math.max(GUEST_PAGE_SIZE, pageSize);
+  const size = Math.max(GUEST.pageSize, env.pageSize);
   using gmem = vm.createGuestMemfd(size, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
-  using slotMap: Mapping | null = hooks.slot1Mmap ? gmem.mmap(size) : null;
+  using slotMap: Mapping | null = hooks.slot1Mmap
+    ? expectResult(gmem.tryMmap(size), 'mmap of the guest_memfd for slot 1 (test hook) succeeds', 'MAP_FAILED') : null;
   expectOk(vm.trySetUserMemoryRegion2({
     slot: SLOT, flags: KVM_MEM_GUEST_MEMFD, guestPhysAddr: GPA, memorySize: size,
     userspaceAddr: slotMap?.addr ?? 0, guestMemfd: gmem.fd, guestMemfdOffset: 0,
   }), `KVM_SET_USER_MEMORY_REGION2 binds the guest_memfd at gpa ${hex(GPA)} (slot ${SLOT}, KVM_MEM_GUEST_MEMFD)`);
 
   {
-    using m = gmem.mmap(size);
-    m.mem.fill(EXPECTED);
-    if (hooks.corrupt) m.mem[hooks.corrupt.offset] = hooks.corrupt.value;
+    using mm = accessHelperFor(gmem);
+    const m = kvmMmapIn(mm, size);
+    accessed(m, mm.fill(m.addr, size, EXPECTED), `the host's memset of the page with ${hex(EXPECTED)}`);
+    if (hooks.corrupt) accessed(m, mm.fill(m.addr + hooks.corrupt.offset, 1, hooks.corrupt.value), 'the test hook\'s store');
+    kvmMunmapIn(m);
   }
 
   guest.identityMap(GPA, size);
   guest.setArgs(GPA, size);
-  announcePhase('KVM_RUN');
-  const stop = guest.run(VCPU_TIMEOUT_MS);
-  announcePhase('after KVM_RUN');
+  const timeoutMs = hooks.timeoutMs ?? VCPU_TIMEOUT_MS;
+  const stop = guest.run(timeoutMs);
   if (stop.kind === 'timeout') {
-    throw new CaseTimeout(`the guest did not exit within ${VCPU_TIMEOUT_MS} ms`, [`KVM_RUN kicked out after ${Math.round(stop.ms)} ms`]);
+    throw new CaseTimeout(`the guest did not exit within ${timeoutMs} ms`, [`vCPU kicked out of KVM_RUN after ${Math.round(stop.ms)} ms`]);
   }
   if (stop.kind === 'exit') {
     throw new CheckFailure('the guest runs to its DONE ucall', [
@@ -86,31 +99,9 @@ export function guestMemfdGuestBody(device: string, pageSize: number, hooks: Gue
     throw new CheckFailure('the guest runs to its DONE ucall', ['expected: DONE ucall', `got: ucall code ${u.code}`]);
   }
 
-  using m = gmem.mmap(size);
-  const mem = m.mem;
-  for (let i = 0; i < size; i++) {
-    if (mem[i] !== WRITTEN) {
-      throw new CheckFailure(`the host reads the guest's ${hex(WRITTEN)} at every offset`, [
-        `expected: ${hex(WRITTEN)}`, `got: ${hex(mem[i]!)} at offset ${i}`,
-      ]);
-    }
-  }
-}
-
-/** The child's handler: the body's outcome as data. */
-export function guestMemfdGuestJob(job: GuestJob): GuestResult {
-  return resultOf(() => guestMemfdGuestBody(job.device, job.pageSize, job.hooks));
-}
-
-export interface GuestCaseOptions {
-  timeoutMs?: number;
-  /** Project tests only. */
-  hooks?: GuestHooks;
-}
-
-/** The case: SKIP without KVM_CAP_GUEST_MEMFD_FLAGS on the system fd, as upstream returns early. */
-export async function guest_memfd_guest(kvm: Kvm, env: CaseEnv, opts: GuestCaseOptions = {}): Promise<void> {
-  const sysFlags = kvm.checkExtension(KVM_CAP_GUEST_MEMFD_FLAGS);
-  if (sysFlags === 0) skip('KVM_CAP_GUEST_MEMFD_FLAGS is 0: no mmap()able guest_memfd to hand the guest');
-  await runGuestJob({ device: kvm.path, pageSize: env.pageSize, ...(opts.hooks ? { hooks: opts.hooks } : {}) }, opts.timeoutMs);
+  using mm = accessHelperFor(gmem);
+  const m = kvmMmapIn(mm, size);
+  const back = accessed(m, mm.load(m.addr, size), 'the host\'s read-back of the page');
+  expectBytes(back, 0, WRITTEN, `the host reads the guest's ${hex(WRITTEN)} at every offset`);
+  kvmMunmapIn(m);
 }

@@ -9,7 +9,7 @@ import type { Kvm } from '../kvm/kvm.js';
 import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP } from '../kvm/uapi/kvm.js';
 import { vmTypeName } from '../kvm/vm-types.js';
 import type { Vm } from '../kvm/vm.js';
-import { earlyLeaf as planEarlyLeaf, group, leaf as planLeaf, skipped, type PlanNode } from '../runner/plan.js';
+import { group, leaf as planLeaf, skipped, type PlanNode } from '../runner/plan.js';
 import { CheckFailure } from '../runner/outcome.js';
 import { asserting } from './check.js';
 import { collapse } from './collapse.js';
@@ -35,8 +35,6 @@ import { hex } from '../kvm/hex.js';
 /** A case of the plan; a call refused through an asserting helper is its failed check (asserting()). */
 const leaf = (parentId: string, name: string, run: () => void | Promise<void>): PlanNode =>
   planLeaf(parentId, name, () => asserting(run));
-const earlyLeaf = (parentId: string, name: string, start: () => Promise<void>): PlanNode =>
-  planEarlyLeaf(parentId, name, () => asserting(start));
 
 /** Opens the VM on first use, so a filtered run creates only what it needs. */
 class LazyVm {
@@ -52,7 +50,7 @@ class LazyVm {
   }
 }
 
-type GmemCase = (gmem: GuestMemfd, totalSize: number, env: CaseEnv) => void | Promise<void>;
+type GmemCase = (gmem: GuestMemfd, totalSize: number, env: CaseEnv) => void;
 
 interface Ctx {
   readonly vm: LazyVm;
@@ -66,18 +64,9 @@ function gmemTest(c: Ctx, name: string, fn: GmemCase, size = c.env.pageSize * 4)
   return leaf(c.id, name, () => withGmem(c, fn, size));
 }
 
-async function withGmem(c: Ctx, fn: GmemCase, size: number): Promise<void> {
+function withGmem(c: Ctx, fn: GmemCase, size: number): void {
   using gmem = c.vm.get().createGuestMemfd(size, c.flags);
-  await fn(gmem, size, c.env);
-}
-
-/**
- * The SIGBUS cases: their faulting accesses run in child processes and nothing else uses
- * their guest_memfd, so they start with the run (children in parallel with the other
- * cases) and are collected in upstream's place.
- */
-function faultTest(c: Ctx, name: string, fn: GmemCase): PlanNode {
-  return earlyLeaf(c.id, name, () => withGmem(c, fn, c.env.pageSize * 4));
+  fn(gmem, size, c.env);
 }
 
 /** upstream's __test_guest_memfd(vm, flags). */
@@ -92,13 +81,13 @@ function flagSetCases(c: Ctx): PlanNode[] {
     if (c.flags & GUEST_MEMFD_FLAG_INIT_SHARED) {
       out.push(
         gmemTest(c, 'mmap_supported', mmap_supported),
-        faultTest(c, 'fault_overflow', fault_overflow),
+        gmemTest(c, 'fault_overflow', fault_overflow),
         gmemTest(c, 'numa_allocation', numa_allocation),
         c.env.thpPmdSize > 0 ? gmemTest(c, 'collapse', collapse, c.env.thpPmdSize)
           : skipped(c.id, 'collapse', 'no transparent huge pages on this kernel (hpage_pmd_size is 0)'),
       );
     } else {
-      out.push(faultTest(c, 'fault_private', fault_private));
+      out.push(gmemTest(c, 'fault_private', fault_private));
     }
     out.push(gmemTest(c, 'mmap_cow', mmap_cow), gmemTest(c, 'mbind', mbind));
   } else {
@@ -154,7 +143,5 @@ export function buildPlan(kvm: Kvm, caps: Caps, opts: MatrixOptions): PlanNode[]
   // upstream's main(): after the per-VM-type cases, test_guest_memfd_guest (on a default
   // VM of its own). --vm-type selects the VM-type matrix only: the guest case is not in it.
   if (opts.vmTypes !== undefined) return vmTypes;
-  // guest_memfd_guest runs its vCPU in a child process on a VM of its own: it starts with
-  // the run and is collected in upstream's place, last.
-  return [...vmTypes, earlyLeaf('', 'guest_memfd_guest', () => guest_memfd_guest(kvm, env))];
+  return [...vmTypes, leaf('', 'guest_memfd_guest', () => guest_memfd_guest(kvm, env))];
 }

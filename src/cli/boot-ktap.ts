@@ -5,7 +5,7 @@
  */
 import type { BootCompleted, BootFailed, BootResult } from '../boot/boot-and-run.js';
 import { diagLines, indent, planLine, resultLine, subtestLine, versionLine } from '../ktap/writer.js';
-import { readKtap } from '../ktap/reader.js';
+import { readKtap, totalsOf } from '../ktap/reader.js';
 import { emptyTotals, totalsLine, type Totals } from '../ktap/totals.js';
 import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, EXIT_USAGE } from './exit-codes.js';
 
@@ -101,7 +101,8 @@ function failedBootReport(r: BootFailed, name: string): BootReport {
 /** The guest's command ran: its KTAP nested, and a verdict from its KTAP and exit code. */
 function completedReport(r: BootCompleted, name: string): BootReport {
   const g = nestGuest(r.stdout, name);
-  const totals = { ...emptyTotals(), ...(g.totals ?? {}) };
+  // A guest KTAP kept as diagnostics is not counted: the one test is the kernel's.
+  const totals = { ...emptyTotals(), ...(g.incomplete === undefined ? g.totals ?? {} : {}) };
   const v = g.ktap ? ktapVerdict(r, g, name) : noKtapVerdict(r, name);
   if (v.error) totals.error += 1;
   if (v.skipWithoutTotals && g.totals === undefined) totals.skip += 1;
@@ -223,7 +224,8 @@ export function bootReportFlat(r: BootResult): BootReport {
       out.push(broken === undefined ? l.raw : planLine(0, results + 1));
     } else out.push(l.kind === 'diagnostic' && !planSeen ? `# guest: ${l.text}` : l.raw);
   }
-  const totals = doc.totals ?? emptyTotals();
+  // Whole, the guest's own Totals; cut short, what the results listed add up to.
+  const totals = broken === undefined ? doc.totals ?? emptyTotals() : totalsOf(doc.tests);
   if (broken === undefined) {
     out.push(...timingLines(r), totalsLine(totals));
     return { text: `${out.join('\n')}\n`, exitCode: r.exitCode, totals };

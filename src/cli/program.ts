@@ -9,6 +9,8 @@ import { capsCommand } from './caps-command.js';
 import { EXIT_PASS, EXIT_USAGE, UsageError } from './exit-codes.js';
 import type { Io } from './io.js';
 import { FORMATS, runCommand, type RunCommandOptions } from './run-command.js';
+import type { ReportCommandOptions } from './report-command.js';
+import { DEFAULT_KCIDB_ORIGIN, KCIDB_ORIGIN } from '../runner/kcidb.js';
 import { packageVersion } from './version.js';
 
 function vmTypeArg(v: string, prev: number[]): number[] {
@@ -20,6 +22,11 @@ function vmTypeArg(v: string, prev: number[]): number[] {
 function repeatArg(v: string): number {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || Number(v) > 100000) throw new InvalidArgumentError('expected a whole number from 1 to 100000');
   return Number(v);
+}
+
+function kcidbOriginArg(v: string): string {
+  if (!KCIDB_ORIGIN.test(v)) throw new InvalidArgumentError('a KCIDB origin is lower-case letters, digits and _');
+  return v;
 }
 
 function filterArg(v: string, prev: string[]): string[] {
@@ -41,6 +48,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .version(version, '-V, --version')
     .addOption(new Option('--device <path>', 'KVM device to open').default(DEFAULT_DEVICE))
     .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('ktap'))
+    .addOption(new Option('--kcidb-origin <origin>', 'KCIDB origin of --format kcidb ([a-z0-9_]+)').argParser(kcidbOriginArg).default(DEFAULT_KCIDB_ORIGIN))
     .addOption(new Option('--filter <glob>', 'run only test ids matching the glob (repeatable; * matches dots)').argParser(filterArg).default([]))
     .addOption(new Option('--vm-type <type>', 'test only this VM type, by name or number (repeatable)').argParser(vmTypeArg).default([]))
     .addOption(new Option('--matrix <mode>', 'flag sets: every subset of the supported flags, or upstream\'s three').choices(['all', 'upstream']).default('all'))
@@ -83,6 +91,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument('[gmemtest-args...]', 'arguments for gmemtest in the guest (after --)')
     .action(async (args: string[], opts: BootCommandOptions) => {
       code = await bootCommand(opts, args, io, version);
+    });
+
+  program.command('report')
+    .description('merge results (--format json files, gmemtest and gmemtest boot KTAP, or directories of them) into one matrix')
+    .argument('<result...>', 'result files or directories')
+    .option('--markdown', 'print Markdown (a PR comment, a CI job summary) instead of the table')
+    .option('--html <file>', 'also write the matrix as one self-contained HTML page')
+    .option('--kcidb', 'print KernelCI KCIDB I/O JSON instead of the table')
+    .addOption(new Option('--kcidb-origin <origin>', 'KCIDB origin ([a-z0-9_]+)').argParser(kcidbOriginArg).default(DEFAULT_KCIDB_ORIGIN))
+    .option('--only-differences', 'leave out the cases every run gives the same status')
+    .option('--only-failures', 'leave out the cases no run failed')
+    .action(async (files: string[], opts: ReportCommandOptions) => {
+      code = (await import('./report-command.js')).reportCommand(files, opts, io, version);
     });
 
   program.commands.forEach((cmd) => cmd.exitOverride().configureOutput(program.configureOutput()));

@@ -1,9 +1,11 @@
 /** The default command: probe, plan, filter, run, report, exit code. */
 import { probeCaps, type Caps } from '../kvm/caps.js';
 import { hex } from '../kvm/hex.js';
-import { killAllChildren } from '../isolate/children.js';
+import { killAllAccessHelpers } from '../isolate/access-helper.js';
 import type { Totals } from '../runner/outcome.js';
 import { JsonReporter } from '../runner/report-json.js';
+import { KcidbReporter } from '../runner/report-kcidb.js';
+import { DEFAULT_KCIDB_ORIGIN } from '../runner/kcidb.js';
 import { FlatKtapReporter, KtapReporter } from '../runner/report-ktap.js';
 import { allIds, filterPlan, repeatPlan, skipped, type PlanNode } from '../runner/plan.js';
 import type { Reporter } from '../runner/reporter.js';
@@ -17,7 +19,7 @@ import { headerLines, toolLine } from './header.js';
 import type { Io } from './io.js';
 import { openDevice } from './open-device.js';
 
-export const FORMATS = ['ktap', 'ktap-flat', 'pretty', 'json', 'junit'] as const;
+export const FORMATS = ['ktap', 'ktap-flat', 'pretty', 'json', 'junit', 'kcidb'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface RunCommandOptions {
@@ -29,6 +31,7 @@ export interface RunCommandOptions {
   xfail?: string;
   list?: boolean;
   repeat: number;
+  kcidbOrigin?: string;
 }
 
 /** The name of the one result of a run that could not run anything. */
@@ -47,15 +50,16 @@ function junitProperties(version: string, caps: Caps | null, matrix: string): Re
 }
 
 /** The reporter for `format`; pretty output and JUnit's XML library load only when asked for. */
-async function reporterFor(format: Format, io: Io, version: string, header: readonly string[], caps: Caps | null,
-  matrix: string): Promise<Reporter> {
-  switch (format) {
+async function reporterFor(opts: RunCommandOptions, io: Io, version: string, header: readonly string[],
+  caps: Caps | null): Promise<Reporter> {
+  switch (opts.format) {
     case 'ktap': return new KtapReporter(io.out, header);
     case 'ktap-flat': return new FlatKtapReporter(io.out, header);
     case 'json': return new JsonReporter(io.out, version, caps);
+    case 'kcidb': return new KcidbReporter(io.out, version, caps, opts.kcidbOrigin ?? DEFAULT_KCIDB_ORIGIN);
     case 'junit': {
       const { JunitReporter } = await import('../runner/report-junit.js');
-      return new JunitReporter(io.out, junitProperties(version, caps, matrix));
+      return new JunitReporter(io.out, junitProperties(version, caps, opts.matrix));
     }
     case 'pretty': {
       const [{ PrettyReporter }, { chalkFor }] = await Promise.all([import('../runner/report-pretty.js'), import('./colour.js')]);
@@ -83,14 +87,14 @@ function stopOnSignals(run: () => PlanRunHandle | null): Stopper {
   const stop = (why: string): void => {
     reason ??= why;
     // Probes the current case is waiting on die now, so it ends (failed) without delay.
-    killAllChildren();
+    killAllAccessHelpers();
   };
   const on = (sig: NodeJS.Signals) => (): void => {
     if (reason !== null) {
       const again = `${reason}, then ${sig} again`;
       run()?.abortNow(reason, `${again}: this case did not finish`);
       process.stderr.write(`gmemtest: ${again}: stopped\n`);
-      killAllChildren();
+      killAllAccessHelpers();
       process.exit(EXIT_FAIL);
     }
     stop(`interrupted by ${sig}`);
@@ -106,7 +110,7 @@ function stopOnSignals(run: () => PlanRunHandle | null): Stopper {
       process.off('SIGINT', int);
       process.off('SIGTERM', term);
       unwatch();
-      const late = (): void => { killAllChildren(); process.exit(code); };
+      const late = (): void => { killAllAccessHelpers(); process.exit(code); };
       process.once('SIGINT', late);
       process.once('SIGTERM', late);
     },
@@ -126,7 +130,7 @@ function loadRules(file: string | undefined): XfailRule[] {
 /** A run where nothing can run: one skipped result, in the format asked for. */
 async function skipAll(opts: RunCommandOptions, io: Io, version: string, reason: string, detail: string): Promise<number> {
   const plan = [skipped('', WHOLE_RUN, reason, [detail])];
-  const reporter = await reporterFor(opts.format, io, version, [toolLine(version)], null, opts.matrix);
+  const reporter = await reporterFor(opts, io, version, [toolLine(version)], null);
   await startPlan(plan, reporter).done;
   return EXIT_SKIP;
 }
@@ -145,7 +149,7 @@ export async function runCommand(opts: RunCommandOptions, io: Io, version: strin
     return EXIT_PASS;
   }
 
-  const reporter = await reporterFor(opts.format, io, version, headerLines(version, caps, opts.matrix), caps, opts.matrix);
+  const reporter = await reporterFor(opts, io, version, headerLines(version, caps, opts.matrix), caps);
   let handle: PlanRunHandle | null = null;
   const stop = stopOnSignals(() => handle);
   let code: number = EXIT_FAIL;
@@ -162,7 +166,7 @@ export async function runCommand(opts: RunCommandOptions, io: Io, version: strin
     }
     code = exitCode(summary.totals, summary.bailedOut);
     // Work started early for cases the run did not reach is not waited for.
-    if (summary.bailedOut !== null) killAllChildren();
+    if (summary.bailedOut !== null) killAllAccessHelpers();
     return code;
   } finally {
     stop.finished(code);

@@ -9,7 +9,7 @@
  * result line are that result's diagnostics. gmemtest's `# Totals:` line and
  * `Bail out!` lines are recognised wherever they are.
  */
-import { parseTotalsLine, type Totals } from './totals.js';
+import { emptyTotals, parseTotalsLine, type Totals } from './totals.js';
 
 export type Directive = 'SKIP' | 'TODO' | 'XFAIL' | 'XPASS' | 'TIMEOUT' | 'ERROR';
 
@@ -212,6 +212,20 @@ export function readKtap(text: string): KtapDocument {
     lines, tests: b.root.tests, plan: b.root.plan, skipAll: b.skipAll, bailOut: b.bailOut, totals: b.totals,
     header: b.header, ktap, problems: b.problems,
   };
+}
+
+/** The Totals the listed leaves add up to (TIMEOUT counts as a failure, as gmemtest's Totals do). */
+export function totalsOf(tests: readonly KtapTest[]): Totals {
+  const t = emptyTotals();
+  for (const { test } of walkTests(tests)) {
+    if (test.children.length > 0) continue;
+    if (test.directive === 'SKIP') t.skip++;
+    else if (test.directive === 'XFAIL' && test.ok) t.xfail++;
+    else if (test.directive === 'ERROR') t.error++;
+    else if (test.ok) t.pass++;
+    else t.fail++;
+  }
+  return t;
 }
 
 /** Every test with its dotted id (parent names joined by '.'), depth first. */

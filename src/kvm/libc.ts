@@ -38,6 +38,8 @@ type Arg = number | string;
 export interface CallInfo {
   readonly fn: LibcFunction;
   readonly args: readonly Arg[];
+  /** Made by the access helper on this process's behalf (viaSeam), in its address space. */
+  readonly remote?: true;
 }
 /** Sees every call; returns what the caller gets. `real()` performs the call. */
 export type Interceptor = (call: CallInfo, real: () => SysResult) => SysResult;
@@ -48,6 +50,9 @@ let interceptor: Interceptor | null = null;
 export function setInterceptor(next: Interceptor | null): void {
   interceptor = next;
 }
+
+/** Whether the seam is installed: work done outside libc (a batched routine) is then done call by call. */
+export const seamInstalled = (): boolean => interceptor !== null;
 
 const LIB = 'libc';
 ffi.open({ library: LIB, path: '' });
@@ -164,7 +169,7 @@ function call(b: Binding, args: Arg[], prefix?: readonly Arg[]): SysResult {
  * may rewrite in place, `real` performs it with them.
  */
 export function viaSeam(fn: LibcFunction, args: Arg[], real: () => SysResult): SysResult {
-  return interceptor === null ? real() : interceptor({ fn, args }, real);
+  return interceptor === null ? real() : interceptor({ fn, args, remote: true }, real);
 }
 
 /** Raw libc calls. Addresses and lengths are numbers (below 2^53). */

@@ -13,6 +13,9 @@ import { scratch } from './native.js';
 import { fail, ok, type Result } from './result.js';
 import { ARCH } from './arch/index.js';
 
+/** How much of the scratch page these calls use (what a remote Syscaller must carry over). */
+export const NUMA_SCRATCH_BYTES = 4096;
+
 // Scratch page layout.
 const MASK_IN = 0; // up to 256 bytes
 const POLICY = 256; // int
@@ -38,12 +41,20 @@ function readMask(buf: Buffer, at: number, maxnode: number): bigint {
   return mask;
 }
 
+/**
+ * Who makes the system call: this process (libc.syscall), or another address space that
+ * sees this process's scratch page (the access helper's remote syscalls): the pointer
+ * arguments below always point into scratch().
+ */
+export type Syscaller = (nr: number, ...args: number[]) => SysResult;
+const local: Syscaller = (nr, ...args) => libc.syscall(nr, ...args);
+
 /** mbind(addr, len, mode, nodemask, maxnode, flags); a null mask passes NULL. */
 export function mbind(addr: number, len: number, mode: number, nodemask: bigint | null, maxnode: number,
-  flags = 0): SysResult {
+  flags = 0, sys: Syscaller = local): SysResult {
   const s = scratch();
   if (nodemask !== null) writeMask(s.buf, MASK_IN, nodemask, maxnode);
-  return libc.syscall(ARCH.sys.mbind, addr, len, mode, nodemask === null ? 0 : s.addr + MASK_IN, maxnode, flags);
+  return sys(ARCH.sys.mbind, addr, len, mode, nodemask === null ? 0 : s.addr + MASK_IN, maxnode, flags);
 }
 
 export interface Mempolicy {
@@ -52,12 +63,12 @@ export interface Mempolicy {
 }
 
 /** get_mempolicy(&policy, &nodemask, maxnode, addr, flags). */
-export function getMempolicy(addr: number, maxnode: number, flags: number): Result<Mempolicy> {
+export function getMempolicy(addr: number, maxnode: number, flags: number, sys: Syscaller = local): Result<Mempolicy> {
   if (maxnode > MAX_MASK_OUT_BITS) throw new RangeError(`maxnode ${maxnode} too large`);
   const s = scratch();
   s.buf.fill(0, MASK_OUT, MASK_OUT + maskBytes(maxnode));
   s.buf.writeInt32LE(-1, POLICY);
-  const r = libc.syscall(ARCH.sys.get_mempolicy, s.addr + POLICY, s.addr + MASK_OUT, maxnode, addr, flags);
+  const r = sys(ARCH.sys.get_mempolicy, s.addr + POLICY, s.addr + MASK_OUT, maxnode, addr, flags);
   if (r.ret < 0) return fail(r.errno);
   return ok({ policy: s.buf.readInt32LE(POLICY), nodemask: readMask(s.buf, MASK_OUT, maxnode) });
 }
@@ -69,12 +80,12 @@ export interface MovePagesResult {
 }
 
 /** move_pages(pid, count, pages, NULL, status, flags): where each page is, moving none. */
-export function queryPageNodes(addrs: readonly number[], pid = 0, flags = 0): MovePagesResult {
+export function queryPageNodes(addrs: readonly number[], pid = 0, flags = 0, sys: Syscaller = local): MovePagesResult {
   if (addrs.length > MAX_PAGES) throw new RangeError(`at most ${MAX_PAGES} pages`);
   const s = scratch();
   addrs.forEach((a, i) => { s.buf.writeBigUInt64LE(BigInt(a), PAGES + 8 * i); });
   s.buf.fill(0x7f, STATUS, STATUS + 4 * addrs.length);
-  const r = libc.syscall(ARCH.sys.move_pages, pid, addrs.length, s.addr + PAGES, 0, s.addr + STATUS, flags);
+  const r = sys(ARCH.sys.move_pages, pid, addrs.length, s.addr + PAGES, 0, s.addr + STATUS, flags);
   const status = addrs.map((_, i) => s.buf.readInt32LE(STATUS + 4 * i));
   return { r, status };
 }

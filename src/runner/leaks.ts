@@ -1,8 +1,7 @@
 /**
  * The KVM resources this process holds — guest_memfd and vCPU fds, mappings of KVM
  * files — as a set of keys (`fd 12 anon_inode:[kvm-gmem]`, `map 7f..-7f.. ...`), so the
- * runner can tell which case left one behind, even while cases that started early (see
- * PlanNode.prepare) hold resources of their own.
+ * runner can tell which case left one behind.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
@@ -29,10 +28,9 @@ export function kvmResources(): KvmResources {
   return out;
 }
 
-/** What is in `after` and neither in `before` nor in `owned` (held by work known elsewhere). */
-export function added(before: KvmResources, after: KvmResources, owned: Iterable<KvmResources> = []): string[] {
-  const skip = [...owned];
-  return [...after].filter((k) => !before.has(k) && !skip.some((o) => o.has(k)));
+/** What is in `after` and not in `before`. */
+export function added(before: KvmResources, after: KvmResources): string[] {
+  return [...after].filter((k) => !before.has(k));
 }
 
 /** Diagnostics naming what a case left behind; empty when nothing. */

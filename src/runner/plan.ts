@@ -19,11 +19,6 @@ export interface PlanNode {
   readonly run?: () => void | Promise<void>;
   /** Runs after a group's children, pass or fail (closes what the group opened). */
   readonly teardown?: () => void;
-  /**
-   * Called once when the run starts, for a case whose work is independent of the rest and
-   * mostly waiting (a child process): it may start that work then, and `run` collects it.
-   */
-  readonly prepare?: () => void;
 }
 
 export const NAME_RE = /^[a-z0-9_-]+$/;
@@ -41,26 +36,6 @@ export function group(parentId: string, name: string, build: (id: string) => Pla
 
 export function leaf(parentId: string, name: string, run: () => void | Promise<void>): PlanNode {
   return { name, id: childId(parentId, name), run };
-}
-
-/**
- * A case whose work is mostly waiting on a child process and independent of the other
- * cases: `start` is called when the run starts (prepare), and the case's turn collects
- * it. Repeated runs (--repeat) start their own work when their turn comes.
- */
-export function earlyLeaf(parentId: string, name: string, start: () => Promise<void>): PlanNode {
-  let early: Promise<void> | null = null;
-  return {
-    ...leaf(parentId, name, () => {
-      const work = early ?? start();
-      early = null;
-      return work;
-    }),
-    prepare: () => {
-      early = start();
-      early.catch(() => {}); // a failure is reported when the case's turn comes
-    },
-  };
 }
 
 export function skipped(parentId: string, name: string, reason: string, details: readonly string[] = []): PlanNode {
@@ -137,10 +112,6 @@ export function repeatPlan(nodes: readonly PlanNode[], n: number): PlanNode[] {
   return nodes.flatMap((node): PlanNode[] => {
     if (node.children) return [{ ...node, children: repeatPlan(node.children, n) }];
     if (!node.run) return [node];
-    // Only the first copy may start early: the others run their work when their turn comes.
-    return Array.from({ length: n }, (_, i) => {
-      const { prepare, ...rest } = node;
-      return { ...(i === 0 && prepare ? { ...rest, prepare } : rest), name: `${node.name}-iter${i + 1}`, id: `${node.id}-iter${i + 1}` };
-    });
+    return Array.from({ length: n }, (_, i) => ({ ...node, name: `${node.name}-iter${i + 1}`, id: `${node.id}-iter${i + 1}` }));
   });
 }

@@ -67,7 +67,7 @@ interface Frame {
   readonly statuses: Status[];
 }
 
-/** One walk of a plan: its totals, whether it was cut short, and what early cases hold. */
+/** One walk of a plan: its totals, and whether it was cut short. */
 class PlanRun {
   readonly totals = emptyTotals();
   bailedOut: string | null = null;
@@ -75,8 +75,6 @@ class PlanRun {
   #aborted = false;
   /** The run reached its end and reported it. */
   #ended = false;
-  /** What each case that started early (prepare) opened then: its own until its turn ends. */
-  readonly #early = new Map<PlanNode, KvmResources>();
   readonly #frames: Frame[] = [];
   /** The case running now. */
   #current: PlanNode | null = null;
@@ -91,28 +89,9 @@ class PlanRun {
     return this.opts.stopRequested?.() ?? null;
   }
 
-  /** Starts the work of every case that has a prepare(), recording what it opened. */
-  prepare(list: readonly PlanNode[]): void {
-    for (const n of list) {
-      if (n.skip !== undefined) continue;
-      if (n.prepare) {
-        const before = this.opts.checkLeaks ? kvmResources() : null;
-        n.prepare();
-        if (before) this.#early.set(n, new Set(added(before, kvmResources())));
-      }
-      if (n.children) this.prepare(n.children);
-    }
-  }
-
-  /**
-   * A case that leaves a KVM resource behind fails: what is new since it began, less what
-   * other early cases still hold; plus, for an early case, what it opened when it started
-   * and still holds now.
-   */
-  #withLeaks(res: CaseResult, before: KvmResources, mine: KvmResources | undefined): CaseResult {
-    const after = kvmResources();
-    const left = [...added(before, after, this.#early.values()), ...(mine ? [...mine].filter((k) => after.has(k)) : [])];
-    const leaks = leakDiagnostics(left);
+  /** A case that leaves a KVM resource behind (one that is new since it began) fails. */
+  #withLeaks(res: CaseResult, before: KvmResources): CaseResult {
+    const leaks = leakDiagnostics(added(before, kvmResources()));
     if (leaks.length === 0 || res.raw === 'skip') return res;
     return { raw: res.raw === 'pass' ? 'fail' : res.raw, reason: res.reason, diagnostics: [...res.diagnostics, ...leaks] };
   }
@@ -120,15 +99,13 @@ class PlanRun {
   async #runCase(n: PlanNode): Promise<Outcome> {
     const t0 = performance.now();
     let res: CaseResult = { raw: 'pass', diagnostics: [] };
-    const mine = this.#early.get(n);
-    this.#early.delete(n);
     const before = this.opts.checkLeaks ? kvmResources() : null;
     try {
       await n.run!();
     } catch (e) {
       res = errorDiagnostics(e);
     }
-    if (before) res = this.#withLeaks(res, before, mine);
+    if (before) res = this.#withLeaks(res, before);
     const expected = xfailReason(this.opts.xfail ?? [], n.id);
     const status = applyXfail(res.raw, expected);
     const reason = status === 'xfail' || status === 'xpass' ? expected! : res.reason;
@@ -277,7 +254,6 @@ export interface PlanRunHandle {
 
 export function startPlan(nodes: readonly PlanNode[], reporter: Reporter, opts: RunOptions = {}): PlanRunHandle {
   const run = new PlanRun(reporter, opts);
-  run.prepare(nodes);
   const done = run.all(nodes).then(() => ({ totals: run.totals, bailedOut: run.bailedOut }));
   return { done, abortNow: (reason, why) => run.abortNow(reason, why) };
 }

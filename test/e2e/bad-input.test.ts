@@ -32,13 +32,12 @@ t.test('ulimit -n 16: the launcher answers in valid KTAP, no crash', async (t) =
   t.match(r.stderr, /^gmemtest: /);
 });
 
-t.test('ulimit -n 32: the cases that cannot get fds fail saying EMFILE; valid KTAP, no crash',
+t.test('ulimit -n 32, the launcher\'s minimum: the whole run fits (no Node child, a few fds a helper); valid KTAP',
   { skip: skip ?? false }, async (t) => {
     const r = sh('ulimit -n 32 && exec "$1"');
     t.equal(r.signal, null, 'not killed by a signal');
-    t.equal(r.status, 1);
-    t.match(r.stdout, /^KTAP version 1\n/);
-    t.match(r.stdout, /EMFILE/, 'the cause is named');
+    t.ok(r.status === 0 || r.status === 1, `exit ${r.status}: a verdict, not a crash`);
+    t.notMatch(r.stdout, /EMFILE|# ERROR/, 'no case ran out of fds');
     const k = parseKtap(r.stdout);
     t.same(k.extra, [], 'no stray lines');
     t.same(k.failures.filter((f) => (f as { tapError?: unknown }).tapError), [], 'no parse errors');

@@ -14,7 +14,12 @@ import { allIds, filterPlan, type PlanNode } from '../../src/runner/plan.js';
 import type { Reporter } from '../../src/runner/reporter.js';
 import { runPlan } from '../../src/runner/run.js';
 import { kvmUnavailable } from '../helpers/kvm.js';
-import { fn, ioctl, rewriteU64, rule, structU64 } from '../mutation/rules.js';
+import { fn, ioctl, rewriteU64, rule, structU64, type Match } from '../mutation/rules.js';
+
+/** KVM_CREATE_GUEST_MEMFD with a (size, flags) the predicate accepts. */
+const creating = (pred: (size: bigint, flags: bigint) => boolean): Match => (c) =>
+  c.fn === 'ioctl' && c.args[1] === KVM_CREATE_GUEST_MEMFD &&
+  pred(structU64(c, 2, OFFSETOF.kvm_create_guest_memfd.size), structU64(c, 2, OFFSETOF.kvm_create_guest_memfd.flags));
 
 const skip = kvmUnavailable();
 const BIT2 = 1n << 2n;
@@ -90,4 +95,35 @@ t.test('a request upstream asserts on, refused by the kernel, is the case\'s fai
     t.equal(results.get(id)?.raw, 'fail', `${id}: fail`);
     t.match(results.get(id)?.diagnostics ?? [], ['check: KVM_CREATE_VM(type 0) succeeds', 'expected: success', 'got: -1 (EINVAL)']);
   }
+});
+
+t.test('a kernel whose shared memory SIGBUSes: the accesses fail their cases, named by the signal, and every case reports', { skip: skip ?? false }, async (t) => {
+  using kvm = Kvm.open();
+  const caps = probeCaps(kvm);
+  const vm0 = caps.vmTypes.find((v) => v.type === 0);
+  if (((vm0?.guestMemfdFlags ?? 0) & 3) !== 3) {
+    t.pass('skipped: this host has no MMAP|INIT_SHARED flag set');
+    return;
+  }
+  // Every guest_memfd of the MMAP|INIT_SHARED set is made private: its memory is mappable
+  // but every user access to it SIGBUSes, as on a kernel that refuses faults on shared memory.
+  const INIT_SHARED = 2n;
+  const plan = filterPlan(buildPlan(kvm, caps, { mode: 'all', vmTypes: [0] }), ['default_vm.flags-mmap-init_shared', 'default_vm.flags-none']);
+  setInterceptor(rule(creating((_s, f) => (f & INIT_SHARED) !== 0n), (c, real) =>
+    rewriteU64(2, OFFSETOF.kvm_create_guest_memfd.flags, structU64(c, 2, OFFSETOF.kvm_create_guest_memfd.flags) & ~INIT_SHARED)(c, real))());
+  const { reporter, results } = collect();
+  try {
+    await runPlan(plan, reporter, { checkLeaks: true });
+  } finally {
+    setInterceptor(null);
+  }
+  const ms = results.get('default_vm.flags-mmap-init_shared.mmap_supported')!;
+  t.equal(ms.raw, 'fail', 'mmap_supported fails (it does not crash the runner)');
+  t.match(ms.diagnostics, ['check: memset of the whole mapping', 'expected: the access completes', /^got: SIGBUS at offset 0x0 of the mapping/]);
+  const co = results.get('default_vm.flags-mmap-init_shared.collapse')!;
+  if (co.raw !== 'skip') t.match(co.diagnostics, ['check: reading one byte of every page', 'expected: the access completes', /^got: SIGBUS at offset 0x0/]);
+  const fo = results.get('default_vm.flags-mmap-init_shared.fault_overflow')!;
+  t.equal(fo.raw, 'fail', 'fault_overflow: the memset faults too early, at offset 0');
+  for (const id of allIds(plan, true)) t.ok(results.has(id), `${id} reported`);
+  t.equal(results.get('default_vm.flags-none.invalid_punch_hole')?.raw, 'pass', 'the flag sets after it still run');
 });

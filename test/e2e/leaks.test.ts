@@ -41,35 +41,6 @@ t.test('leaked fds and mappings fail the case that leaked them', { skip: skip ??
   kept.forEach((k) => k.close());
 });
 
-t.test('cases started early: their own leaks are theirs, others are not blamed for them', { skip: skip ?? false }, async (t) => {
-  const { earlyLeaf } = await import('../../src/runner/plan.js');
-  using kvm = Kvm.open();
-  using vm = kvm.createVm(0);
-  const kept: { close(): unknown }[] = [];
-  let release: () => void = () => {};
-  const plan = [
-    // Holds a guest_memfd from the start of the run until the third case has run.
-    earlyLeaf('', 'early_clean', async () => {
-      using g = vm.createGuestMemfd(4096, 0);
-      void g;
-      await new Promise<void>((r) => { release = r; });
-    }),
-    earlyLeaf('', 'early_leaky', async () => { kept.push(vm.createGuestMemfd(4096, 0)); }),
-    leaf('', 'plain_clean', () => { using g = vm.createGuestMemfd(4096, 0); void g; }),
-    leaf('', 'plain_leaky', () => { kept.push(vm.createGuestMemfd(4096, 0)); release(); }),
-  ];
-  // early_clean is collected first in this plan: let it finish by then.
-  const order = [plan[2]!, plan[3]!, plan[0]!, plan[1]!];
-  const { reporter, results } = collect();
-  await runPlan(order, reporter, { checkLeaks: true });
-  t.equal(results.get('plain_clean')!.status, 'pass', 'not blamed for what early cases hold');
-  t.equal(results.get('plain_leaky')!.status, 'fail', 'its own leak is seen while early cases hold theirs');
-  t.equal(results.get('early_clean')!.status, 'pass');
-  t.equal(results.get('early_leaky')!.status, 'fail', 'an early case that keeps what it opened fails at its turn');
-  t.match(results.get('early_leaky')!.diagnostics, [/leak: 1 guest_memfd/]);
-  kept.forEach((k) => k.close());
-});
-
 t.test('--repeat keeps ids unique and says which iteration', { skip: skip ?? false }, async (t) => {
   const { gmemtest } = await import('../helpers/kvm.js');
   const { parseKtap, ids } = await import('../helpers/ktap.js');

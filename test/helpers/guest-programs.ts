@@ -5,6 +5,3 @@ import { Asm } from '../../src/asm/x86_64.js';
 export function spinProgram(): Uint8Array {
   return new Asm().label('spin').jmp('spin').assemble();
 }
-
-/** The same, as a guest_memfd_guest hook (the job crosses to the vCPU child as data). */
-export const SPIN: number[] = [...spinProgram()];

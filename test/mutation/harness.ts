@@ -7,8 +7,9 @@ import type { Outcome } from '../../src/runner/outcome.js';
 import { filterPlan, type PlanNode } from '../../src/runner/plan.js';
 import type { Reporter } from '../../src/runner/reporter.js';
 import { runPlan } from '../../src/runner/run.js';
-import type { GuestJob, GuestResult } from '../../src/cases/guest-job.js';
-import { guestMemfdGuestJob } from '../../src/cases/guest_memfd_guest.js';
+import { asserting } from '../../src/cases/check.js';
+import { guest_memfd_guest } from '../../src/cases/guest_memfd_guest.js';
+import { CheckFailure, SkipCase } from '../../src/runner/outcome.js';
 import { buildPlan } from '../../src/cases/matrix.js';
 import type { Perturbation } from './catalogue.js';
 import { numaModel } from './numa-model.js';
@@ -33,7 +34,7 @@ export const GUEST_ID = 'guest_memfd_guest';
 export class Harness implements Disposable {
   readonly kvm: Kvm;
   readonly caps: Caps;
-  #slot: 'null' | 'gmem-mmap' | undefined;
+  #slotMmap: boolean | undefined;
 
   constructor(device = '/dev/kvm') {
     this.kvm = Kvm.open(device);
@@ -62,34 +63,34 @@ export class Harness implements Disposable {
   }
 
   /**
-   * guest_memfd_guest runs its vCPU in a child the seam cannot reach, so its body runs
-   * here, in-process. On a host that does not serve a guest_memfd-only memslot (the
-   * baseline then ends in KVM_EXIT_MMIO), slot 1 is given an mmap of the guest_memfd,
-   * which such hosts serve: the rest of the case is unchanged.
+   * guest_memfd_guest is not in a --vm-type plan: it runs here, as the case function. On a
+   * host that does not serve a guest_memfd-only memslot (the baseline then ends in
+   * KVM_EXIT_MMIO), slot 1 is given an mmap of the guest_memfd, which such hosts serve:
+   * the rest of the case is unchanged.
    */
-  guestSlot(): 'null' | 'gmem-mmap' {
-    this.#slot ??= guestMemfdGuestJob(this.guestJob('null')).status === 'pass' ? 'null' : 'gmem-mmap';
-    return this.#slot;
+  async guestSlotMmap(): Promise<boolean> {
+    this.#slotMmap ??= (await this.#guestOutcome(false, null)).raw !== 'pass';
+    return this.#slotMmap;
   }
 
-  guestJob(slot1: 'null' | 'gmem-mmap'): GuestJob {
-    return { device: this.kvm.path, pageSize: this.caps.pageSize, hooks: { slot1Mmap: slot1 === 'gmem-mmap' } };
-  }
-
-  runGuest(interceptor: Interceptor | null): Outcome {
-    const job = this.guestJob(this.guestSlot());
+  async #guestOutcome(slot1Mmap: boolean, interceptor: Interceptor | null): Promise<Outcome> {
     setInterceptor(interceptor);
-    let r: GuestResult;
+    const base = { durationMs: 0 };
     try {
-      r = guestMemfdGuestJob(job);
+      await asserting(() => guest_memfd_guest(this.kvm, this.caps, { slot1Mmap }));
+      return { ...base, status: 'pass', raw: 'pass', diagnostics: [] };
+    } catch (e) {
+      if (e instanceof CheckFailure) return { ...base, status: 'fail', raw: 'fail', diagnostics: [...e.diagnostics] };
+      if (e instanceof SkipCase) return { ...base, status: 'skip', raw: 'skip', reason: e.message, diagnostics: [] };
+      const err = e instanceof Error ? e : new Error(String(e));
+      return { ...base, status: 'error', raw: 'error', reason: `${err.name}: ${err.message}`, diagnostics: [] };
     } finally {
       setInterceptor(null);
     }
-    const base = { durationMs: 0 };
-    if (r.status === 'pass') return { ...base, status: 'pass', raw: 'pass', diagnostics: [] };
-    if (r.status === 'fail') return { ...base, status: 'fail', raw: 'fail', diagnostics: [`check: ${r.check}`, ...r.details] };
-    if (r.status === 'skip') return { ...base, status: 'skip', raw: 'skip', reason: r.reason, diagnostics: [] };
-    return { ...base, status: 'error', raw: 'error', reason: `${r.name}: ${r.message}`, diagnostics: [] };
+  }
+
+  async runGuest(interceptor: Interceptor | null): Promise<Outcome> {
+    return this.#guestOutcome(await this.guestSlotMmap(), interceptor);
   }
 
   /** The unperturbed outcome of a test the catalogue perturbs. */
@@ -98,7 +99,7 @@ export class Harness implements Disposable {
   }
 
   async row(pt: Perturbation): Promise<Row> {
-    const o = pt.id === GUEST_ID ? this.runGuest(pt.make()) : await this.run(pt.id, pt.make(), pt.numa ?? false);
+    const o = pt.id === GUEST_ID ? await this.runGuest(pt.make()) : await this.run(pt.id, pt.make(), pt.numa ?? false);
     const check = o.diagnostics.find((d) => d.startsWith('check: '));
     const killed = o.raw === 'fail' && check !== undefined;
     const by = check ? check.slice('check: '.length) : `${o.raw}${o.reason ? `: ${o.reason}` : ''}`;

@@ -22,8 +22,8 @@ async function main(): Promise<number> {
   for (const pt of CATALOGUE) rows.push(await harness.row(pt));
   console.log(table(rows, baseline));
   if (harness.caps.numaNodes < 2) console.log('note: mbind, numa_allocation ran against the simulated two-node kernel (this host has one node)');
-  if (harness.guestSlot() === 'gmem-mmap') {
-    console.log('note: guest_memfd_guest ran in-process with slot 1 given an mmap of the guest_memfd (this host does not serve guest_memfd-only memslots)');
+  if (await harness.guestSlotMmap()) {
+    console.log('note: guest_memfd_guest ran with slot 1 given an mmap of the guest_memfd (this host does not serve guest_memfd-only memslots)');
   }
   const ok = rows.every((r) => r.killed) && [...baseline.values()].every((o) => o.raw === 'pass');
   return ok ? 0 : 1;

@@ -12,9 +12,10 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** Folder -> the folders its modules may import (besides their own). */
 export const MAY_USE: Readonly<Record<string, readonly string[]>> = {
-  cli: ['cases', 'runner', 'boot', 'ktap', 'kvm', 'isolate'],
+  cli: ['cases', 'runner', 'boot', 'ktap', 'kvm', 'isolate', 'report'],
   cases: ['runner', 'kvm', 'guest', 'isolate', 'native', 'asm'],
   runner: ['ktap'],
+  report: ['runner', 'ktap'],
   boot: [],
   isolate: ['kvm', 'native'],
   guest: ['kvm', 'asm'],

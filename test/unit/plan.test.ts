@@ -81,26 +81,3 @@ t.test('NUMA node lists', async (t) => {
   t.equal(countList('0,2-4,7'), 5);
   t.equal(countList(''), 0);
 });
-
-t.test('early cases: started with the run, collected at their turn, repeats run fresh', async (t) => {
-  const { earlyLeaf, repeatPlan: repeat } = await import('../../src/runner/plan.js');
-  const { runPlan } = await import('../../src/runner/run.js');
-  const events: string[] = [];
-  let starts = 0;
-  const early = earlyLeaf('', 'early', async () => {
-    const n = ++starts;
-    events.push(`start ${n}`);
-    await new Promise((r) => setTimeout(r, 5));
-    if (n === 1) throw new Error('first attempt fails');
-  });
-  const plan = repeat([leaf('', 'first', () => { events.push('first runs'); }), early], 2);
-  const statuses: string[] = [];
-  await runPlan(plan, {
-    begin() {}, enterGroup() {}, end() {},
-    result(n, _d, _i, o) { statuses.push(`${n.name}:${o.status}`); },
-  });
-  t.same(events.slice(0, 2), ['start 1', 'first runs'], 'the early case started before the first case ran');
-  t.same(statuses, ['first-iter1:pass', 'first-iter2:pass', 'early-iter1:error', 'early-iter2:pass'],
-    'its failure is reported at its own turn; the repeat ran its own work');
-  t.equal(starts, 2);
-});

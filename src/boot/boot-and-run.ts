@@ -1,15 +1,16 @@
 /**
  * bootAndRun: boot a kernel under QEMU with a generated initramfs, run one
- * command inside `chroot /host` (the host root over read-only 9p) and bring
- * its stdout and exit code back.
+ * command inside `chroot /host` (the host root, or a prepared root for another
+ * architecture, over read-only 9p) and bring its stdout and exit code back.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   emptyMarks, HOST_ROOT_TAG, OUT_EXIT, OUT_STDOUT, OUT_TAG, recordMark, STAGE, type Marks,
 } from './init-protocol.js';
-import { buildInitramfs } from './initramfs.js';
+import { buildInitramfs, type GuestShare } from './initramfs.js';
+import { kernelArch, MACHINES, type BootArch } from './machine.js';
 import { MissingModuleError } from './modules.js';
 import { parseMemorySize, runQemu, type Accel, type QemuResult } from './qemu.js';
 
@@ -55,6 +56,21 @@ export interface BootAndRunOptions {
   onConsoleLine?: (line: string, msSinceStart: number) => void;
   /** Keep the temporary work dir (initramfs, results share) and report it. */
   keepWorkDir?: boolean;
+  /**
+   * The guest's architecture, which picks the QEMU machine (machine.ts). Default: what
+   * the kernel image's header says (an arm64 Image, else x86_64).
+   */
+  arch?: BootArch;
+  /**
+   * The directory the guest chroots into, shared read-only over 9p. Default "/": the
+   * host's own root, which an x86_64 guest can run (the host's node and libraries). A
+   * guest of another architecture needs a root of its own (arm64-root.ts).
+   */
+  root?: string;
+  /** Further host directories shared read-only and mounted at `at` inside the root (which must have that directory). */
+  shares?: readonly { readonly path: string; readonly at: string }[];
+  /** The static busybox for the initramfs, for the guest's architecture (default /bin/busybox). */
+  busybox?: string;
 }
 
 /** Host-side milliseconds, counted from QEMU's start, at which /init reached each stage. */
@@ -133,8 +149,13 @@ export interface BootFailed extends BootCommon {
 
 export type BootResult = BootCompleted | BootFailed;
 
-/** Reads the release string from a bzImage's setup header ("7.2.13+deb14-amd64"), if it has one. */
+/**
+ * The release of a kernel image ("7.2.13+deb14-amd64"): from a bzImage's setup header;
+ * from the "Linux version <release> " banner inside an (uncompressed) arm64 Image, which
+ * has no release in its header.
+ */
 export function readKernelRelease(kernelPath: string): string | undefined {
+  if (kernelArch(kernelPath) === 'arm64') return imageBannerRelease(kernelPath);
   const img = readFileSync(kernelPath);
   if (img.length < 0x210 || img.toString('latin1', 0x202, 0x206) !== 'HdrS') return undefined;
   const off = img.readUInt16LE(0x20e);
@@ -143,6 +164,38 @@ export function readKernelRelease(kernelPath: string): string | undefined {
   const end = img.indexOf(0, at);
   if (end < 0) return undefined;
   return img.toString('latin1', at, end).split(' ')[0] || undefined;
+}
+
+const BANNER = Buffer.from('Linux version ');
+/** Images larger than this are not searched for the banner. */
+const BANNER_SCAN_MAX = 256 * 1024 * 1024;
+
+/** The release in the "Linux version 7.2.13+deb14-arm64 (...)" banner of an uncompressed image. */
+function imageBannerRelease(path: string): string | undefined {
+  const size = statSync(path).size;
+  if (size > BANNER_SCAN_MAX) return undefined;
+  const img = Buffer.alloc(size);
+  const fd = openSync(path, 'r');
+  try {
+    for (let done = 0; done < size;) {
+      const n = readSync(fd, img, done, size - done, done);
+      if (n <= 0) break;
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  // The banner is "Linux version %s (%s) %s": the release, then a space and a parenthesis.
+  for (let at = img.indexOf(BANNER); at >= 0; at = img.indexOf(BANNER, at + 1)) {
+    const m = /^([\x21-\x7e]+) \(/.exec(img.toString('latin1', at + BANNER.length, at + BANNER.length + 200));
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** The release a modules dir is for: its name, when it holds modules.dep (lib/modules/<release>). */
+export function modulesDirRelease(modulesDir: string): string | undefined {
+  return existsSync(join(modulesDir, 'modules.dep')) ? basename(resolve(modulesDir)) : undefined;
 }
 
 /** Finds the modules dir for a kernel image (see BootAndRunOptions.modules). */
@@ -195,10 +248,11 @@ function classify(q: QemuResult, marks: Marks): { failure: BootFailureKind; mess
 }
 
 /**
- * Boots `kernel` under qemu-system-x86_64 and runs `command` inside the
- * guest, chrooted into the host root (shared read-only over 9p, host /tmp
- * included, with the guest's /dev, /proc, /sys bound in, a guest tmpfs on
- * /run and TMPDIR=/run/tmp).
+ * Boots `kernel` under qemu-system-x86_64 (or the machine of its architecture:
+ * qemu-system-aarch64's virt board for an arm64 Image, machine.ts) and runs
+ * `command` inside the guest, chrooted into the host root or `root` (shared
+ * read-only over 9p, host /tmp included, with the guest's /dev, /proc, /sys
+ * bound in, a guest tmpfs on /run and TMPDIR=/run/tmp).
  *
  * The guest: a generated initramfs with /bin/busybox (busybox-static) and the
  * kernel's own 9p and kvm modules (NINEP_MODULES, KVM_MODULES and their
@@ -232,8 +286,10 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
   });
 
   if (!existsSync(opts.kernel)) return early('qemu-error', `kernel image ${opts.kernel} does not exist`);
-  const headerRelease = readKernelRelease(opts.kernel);
-  const modulesDir = opts.modules ?? findModulesDir(opts.kernel, headerRelease);
+  const machine = MACHINES[opts.arch ?? kernelArch(opts.kernel) ?? 'x86_64'];
+  const imageRelease = readKernelRelease(opts.kernel);
+  const modulesDir = opts.modules ?? findModulesDir(opts.kernel, imageRelease);
+  const headerRelease = imageRelease ?? (modulesDir !== undefined ? modulesDirRelease(modulesDir) : undefined);
   if (!modulesDir) {
     return early('missing-modules', `no modules dir (with modules.dep) found for ${opts.kernel} (release ${headerRelease ?? 'unknown'}); pass modules`, headerRelease);
   }
@@ -245,7 +301,7 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
   try {
     let prepared: Prepared;
     try {
-      prepared = prepare(opts, modulesDir, workDir);
+      prepared = prepare(opts, machine.modules, machine.elfMachine, modulesDir, workDir);
     } catch (e) {
       const kind: BootFailureKind = e instanceof MissingModuleError ? 'missing-modules' : 'initramfs';
       return early(kind, (e as Error).message, headerRelease);
@@ -260,8 +316,10 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
       q = await runQemu({
         kernel: opts.kernel, initrd: prepared.initrd, accel: o.accel, cpuModel: opts.cpuModel, cpus: o.cpus,
         memoryMiB: o.memoryMiB, numaNodes: o.numa, timeoutMs: o.timeoutSec * 1000, tailLines: opts.tailLines,
+        qemu: machine.qemu, qemuPackage: machine.qemuPackage, board: machine.board, console: machine.console,
         shares: [
-          { path: '/', tag: HOST_ROOT_TAG, readonly: true },
+          { path: opts.root ?? '/', tag: HOST_ROOT_TAG, readonly: true },
+          ...(opts.shares ?? []).map((x, i) => ({ path: x.path, tag: shareTag(i), readonly: true })),
           { path: prepared.outDir, tag: OUT_TAG, readonly: false },
         ],
         onConsoleLine: (line, ms) => {
@@ -306,12 +364,19 @@ interface Prepared {
   modulesLoaded: string[];
 }
 
+/** The 9p tag of BootAndRunOptions.shares[i]. */
+const shareTag = (i: number): string => `gmemtest_share${i}`;
+
 /** The initramfs written into the work dir, and the empty results share beside it. Throws. */
-function prepare(opts: BootAndRunOptions, modulesDir: string, workDir: string): Prepared {
+function prepare(opts: BootAndRunOptions, modules: readonly string[], elfMachine: number, modulesDir: string, workDir: string): Prepared {
+  const shares: GuestShare[] = (opts.shares ?? []).map((x, i) => ({ tag: shareTag(i), at: x.at }));
   const initramfs = buildInitramfs({
     modulesDir,
     command: opts.command,
-    modules: opts.loadModules,
+    modules: opts.loadModules ?? modules,
+    busybox: opts.busybox,
+    elfMachine,
+    shares,
     env: opts.env,
     cwd: opts.cwd,
     hostRootCache: opts.hostRootCache,

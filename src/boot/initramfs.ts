@@ -28,6 +28,10 @@ export interface InitramfsOptions {
   cwd?: string;
   /** Static busybox binary to embed (default /bin/busybox, from Debian's busybox-static). */
   busybox?: string;
+  /** e_machine the busybox must have (default: not checked). */
+  elfMachine?: number;
+  /** Further read-only 9p shares, mounted inside the root (see InitOptions.shares). */
+  shares?: readonly GuestShare[];
   /**
    * 9p cache mode for the read-only host root. "loose" lets the guest cache
    * file data and metadata, which is what makes node start in seconds under
@@ -50,14 +54,29 @@ export function shQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Throws unless `path` is an x86-64 ELF executable without a program interpreter. */
-export function assertStaticElf(path: string, image: Buffer): void {
+/** A read-only 9p share /init mounts at `at` inside the root (the directory must exist there). */
+export interface GuestShare {
+  readonly tag: string;
+  readonly at: string;
+}
+
+const ELF_MACHINE_NAME: Readonly<Record<number, string>> = { 62: 'x86-64', 183: 'AArch64' };
+
+/**
+ * Throws unless `path` is a 64-bit little-endian ELF executable without a program
+ * interpreter, and, when `machine` is given, for that e_machine.
+ */
+export function assertStaticElf(path: string, image: Buffer, machine?: number): void {
   const ok =
     image.length > 64 &&
     image.readUInt32BE(0) === 0x7f454c46 && // \x7fELF
     image[4] === 2 && // ELFCLASS64
     image[5] === 1; // little endian
   if (!ok) throw new Error(`${path} is not a 64-bit little-endian ELF file`);
+  const m = image.readUInt16LE(18);
+  if (machine !== undefined && m !== machine) {
+    throw new Error(`${path} is an ELF file for machine ${ELF_MACHINE_NAME[m] ?? m}, not ${ELF_MACHINE_NAME[machine] ?? machine}`);
+  }
   const phoff = Number(image.readBigUInt64LE(0x20));
   const phentsize = image.readUInt16LE(0x36);
   const phnum = image.readUInt16LE(0x38);
@@ -77,6 +96,8 @@ export interface InitOptions {
   env?: Readonly<Record<string, string>>;
   cwd?: string;
   hostRootCache?: 'loose' | 'none';
+  /** Read-only 9p shares mounted inside the root after it (default none). */
+  shares?: readonly GuestShare[];
 }
 
 /** /init's first lines: busybox's applets, PATH, the console protocol's functions. */
@@ -103,10 +124,14 @@ function kernelSetup(moduleNames: readonly string[]): string[] {
   ];
 }
 
-/** The host root over 9p (read-only), the results share, and the chroot's own mounts. */
-function hostRoot(cache: 'loose' | 'none'): string[] {
+/** The host root over 9p (read-only), further shares in it, the results share, and the chroot's own mounts. */
+function hostRoot(cache: 'loose' | 'none', shares: readonly GuestShare[]): string[] {
   return [
     `mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=${cache},ro ${HOST_ROOT_TAG} /host || fail mount-hostroot`,
+    ...shares.map((s) => {
+      if (!/^[A-Za-z0-9_]+$/.test(s.tag) || !s.at.startsWith('/')) throw new Error(`bad share ${s.tag} at ${s.at}`);
+      return `mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=${cache},ro ${s.tag} ${shQuote(`/host${s.at}`)} || fail mount ${s.tag}`;
+    }),
     `if mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 ${OUT_TAG} /out; then`,
     '  OUT_SHARE=1',
     'else',
@@ -170,7 +195,7 @@ function results(): string[] {
 /** Renders /init for the given module files. */
 export function renderInit(opts: InitOptions): string {
   if (opts.command.length === 0) throw new Error('empty command');
-  const lines = [...preamble(), ...kernelSetup(opts.moduleNames), ...hostRoot(opts.hostRootCache ?? 'loose'),
+  const lines = [...preamble(), ...kernelSetup(opts.moduleNames), ...hostRoot(opts.hostRootCache ?? 'loose', opts.shares ?? []),
     ...runCommand(opts), ...results()];
   return `${lines.join('\n')}\n`;
 }
@@ -188,7 +213,7 @@ export function buildInitramfs(opts: InitramfsOptions): Initramfs {
   } catch (e) {
     throw new Error(`cannot read ${busyboxPath} (Debian package busybox-static): ${(e as Error).message}`);
   }
-  assertStaticElf(busyboxPath, busybox);
+  assertStaticElf(busyboxPath, busybox, opts.elfMachine);
 
   const resolution = resolveModules(opts.modulesDir, opts.modules ?? [...NINEP_MODULES, ...KVM_MODULES]);
   const initScript = renderInit({
@@ -197,6 +222,7 @@ export function buildInitramfs(opts: InitramfsOptions): Initramfs {
     env: opts.env,
     cwd: opts.cwd,
     hostRootCache: opts.hostRootCache,
+    shares: opts.shares,
   });
 
   const cpio = new CpioWriter();

@@ -1,6 +1,6 @@
 /**
- * Runs qemu-system-x86_64 once: direct kernel boot with an initramfs, serial
- * console on a pipe, optional NUMA nodes and 9p shares, and a hard timeout
+ * Runs QEMU once (qemu-system-x86_64, or the binary and board of another machine,
+ * machine.ts): direct kernel boot with an initramfs, serial console on a pipe, optional NUMA nodes and 9p shares, and a hard timeout
  * after which QEMU is killed (SIGTERM, then SIGKILL). It never waits forever.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -50,6 +50,12 @@ export interface QemuOptions {
   stopOn?: (line: string) => string | undefined;
   /** QEMU binary (default qemu-system-x86_64 on PATH). */
   qemu?: string;
+  /** The Debian package with that binary, for the error when it cannot be started (default qemu-system-x86). */
+  qemuPackage?: string;
+  /** -M board (default: none, QEMU's default board). */
+  board?: string;
+  /** The kernel's console= (default ttyS0,115200: the PC's first serial port). */
+  console?: string;
 }
 
 export interface QemuResult {
@@ -129,9 +135,12 @@ export function numaArgs(nodes: number, cpus: number, memoryMiB: number): string
   return args;
 }
 
-/** Kernel command line defaults. panic=-1 reboots at once, and -no-reboot turns that into QEMU exiting. */
+/**
+ * Kernel command line defaults, after console=<the machine's serial console>. panic=-1
+ * reboots at once, and -no-reboot turns that into QEMU exiting.
+ */
+export const DEFAULT_CONSOLE = 'ttyS0,115200';
 export const DEFAULT_APPEND: readonly string[] = [
-  'console=ttyS0,115200',
   'panic=-1',
   'loglevel=5',
   'rdinit=/init',
@@ -144,6 +153,7 @@ export function qemuArgv(opts: QemuOptions): string[] {
   const memoryMiB = opts.memoryMiB ?? 2048;
   const nodes = opts.numaNodes ?? 1;
   const args = [
+    ...(opts.board !== undefined ? ['-M', opts.board] : []),
     '-nodefaults',
     '-no-user-config',
     '-display', 'none',
@@ -160,7 +170,7 @@ export function qemuArgv(opts: QemuOptions): string[] {
     ...numaArgs(nodes, cpus, memoryMiB),
     '-kernel', opts.kernel,
     '-initrd', opts.initrd,
-    '-append', [...DEFAULT_APPEND, ...(opts.append ?? [])].join(' '),
+    '-append', [`console=${opts.console ?? DEFAULT_CONSOLE}`, ...DEFAULT_APPEND, ...(opts.append ?? [])].join(' '),
   ];
   for (const s of opts.shares ?? []) {
     if (/[,=]/.test(s.tag) || s.path.includes(',')) throw new Error(`9p share path/tag must not contain ',': ${s.path}`);
@@ -278,7 +288,7 @@ export function runQemu(opts: QemuOptions): Promise<QemuResult> {
       done();
       if (!settled) {
         settled = true;
-        reject(new Error(`cannot start ${qemu}: ${err.message} (Debian package qemu-system-x86)`));
+        reject(new Error(`cannot start ${qemu}: ${err.message} (Debian package ${opts.qemuPackage ?? 'qemu-system-x86'})`));
       }
     });
     child.on('close', (code, signal) => {

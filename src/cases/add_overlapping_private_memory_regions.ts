@@ -9,14 +9,14 @@ import { EEXIST } from '../kvm/errno.js';
 import type { Kvm } from '../kvm/kvm.js';
 import type { MemoryRegion2 } from '../kvm/structs.js';
 import { expectErrno, expectOk } from './check.js';
-import { gmemSlot, MEM_REGION_GPA, MEM_REGION_SIZE, MEM_REGION_SLOT, slotText } from './memory-region.js';
+import { BINDABLE_FLAGS, gmemSlot, MEM_REGION_GPA, MEM_REGION_SIZE, MEM_REGION_SLOT, slotText } from './memory-region.js';
 
 const SIZE = MEM_REGION_SIZE;
 const GPA = MEM_REGION_GPA;
 
 export function add_overlapping_private_memory_regions(kvm: Kvm, vmType: number): void {
   using vm = kvm.createVm(vmType);
-  using gmem = vm.createGuestMemfd(SIZE * 5, 0);
+  using gmem = vm.createGuestMemfd(SIZE * 5, BINDABLE_FLAGS);
   const slot = (n: number, gpa: number, offset: number): MemoryRegion2 =>
     gmemSlot(MEM_REGION_SLOT + n, gpa, SIZE * 2, gmem.fd, offset);
   const bind = (r: MemoryRegion2, what: string): void => {

@@ -11,7 +11,7 @@ import { Memfd } from '../kvm/memfd.js';
 import type { Vm } from '../kvm/vm.js';
 import { expectErrno, expectOk } from './check.js';
 import type { CaseEnv } from './env.js';
-import { gmemSlot, MEM_REGION_GPA, MEM_REGION_SIZE, MEM_REGION_SLOT, slotText } from './memory-region.js';
+import { BINDABLE_FLAGS, gmemSlot, MEM_REGION_GPA, MEM_REGION_SIZE, MEM_REGION_SLOT, slotText } from './memory-region.js';
 
 const region = (fd: number, offset = 0) => gmemSlot(MEM_REGION_SLOT, MEM_REGION_GPA, MEM_REGION_SIZE, fd, offset);
 
@@ -31,12 +31,12 @@ export function add_private_memory_region(kvm: Kvm, vmType: number, env: CaseEnv
   }
   {
     using vm2 = kvm.createVm(vmType);
-    using other = vm2.createGuestMemfd(MEM_REGION_SIZE, 0);
+    using other = vm2.createGuestMemfd(MEM_REGION_SIZE, BINDABLE_FLAGS);
     expectRefused(vm, other.fd, 0, 'another VM\'s guest_memfd');
     expectOk(vm2.trySetUserMemoryRegion2(region(other.fd)),
       `the other VM binds its own guest_memfd (${slotText(region(other.fd))})`);
   }
-  using gmem = vm.createGuestMemfd(MEM_REGION_SIZE, 0);
+  using gmem = vm.createGuestMemfd(MEM_REGION_SIZE, BINDABLE_FLAGS);
   for (let offset = 1; offset < env.pageSize; offset++) {
     expectErrno(vm.trySetUserMemoryRegion2(region(gmem.fd, offset)), EINVAL,
       () => `a KVM_MEM_GUEST_MEMFD memslot at unaligned guest_memfd offset ${offset} fails with EINVAL`);

@@ -86,6 +86,9 @@ export function guest_memfd_guest(kvm: Kvm, env: CaseEnv, hooks: GuestHooks = {}
       `guest memory: slot ${SLOT}, gpa ${hex(GPA)}, size ${hex(size)}, userspace_addr ${hex(slotMap?.addr ?? 0)}`,
     ]);
   }
+  if (stop.kind === 'exception') {
+    throw new CheckFailure('the guest runs to its DONE ucall', ['expected: DONE ucall', `got: guest ${stop.description}`]);
+  }
   const u = stop.ucall;
   if (u.kind === 'ASSERT') {
     throw new CheckFailure(`the guest reads ${hex(EXPECTED)} at every offset`, [

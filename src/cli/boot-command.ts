@@ -4,11 +4,13 @@
  * subtest named for the kernel release. See boot-ktap.ts for the report.
  */
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
-import { bootAndRun, readKernelRelease } from '../boot/boot-and-run.js';
+import { ARM64_BUNDLE_DIR, ARM64_BUSYBOX, ARM64_NODE, prepareArm64Root } from '../boot/arm64-root.js';
+import { bootAndRun, findModulesDir, modulesDirRelease, readKernelRelease, type BootAndRunOptions } from '../boot/boot-and-run.js';
 import { assertStaticElf } from '../boot/initramfs.js';
+import { kernelArch, MACHINES, type BootArch } from '../boot/machine.js';
 import { parseMemorySize, type Accel } from '../boot/qemu.js';
 import { emptyTotals } from '../ktap/totals.js';
 import { wholeRunDocument } from '../ktap/writer.js';
@@ -30,6 +32,8 @@ export interface BootCommandOptions {
   memory: string;
   timeout: number;
   accel: Accel;
+  /** Default: the kernel image's. */
+  arch?: BootArch;
   verbose?: boolean;
 }
 
@@ -83,9 +87,14 @@ function onPath(cmd: string, path = process.env.PATH ?? ''): boolean {
   });
 }
 
-/** Why the host cannot boot a guest (a skip-all reason), or null. */
-export function missingTools(busybox = '/bin/busybox'): string | null {
-  if (!onPath('qemu-system-x86_64')) return 'qemu-system-x86_64 not installed (Debian package qemu-system-x86)';
+/**
+ * Why the host cannot boot a guest of `arch` (a skip-all reason), or null. An arm64
+ * guest's busybox comes with its prepared root, not from the host.
+ */
+export function missingTools(busybox = '/bin/busybox', arch: BootArch = 'x86_64'): string | null {
+  const m = MACHINES[arch];
+  if (!onPath(m.qemu)) return `${m.qemu} not installed (Debian package ${m.qemuPackage})`;
+  if (arch !== 'x86_64') return null;
   try {
     assertStaticElf(busybox, readFileSync(busybox));
   } catch {
@@ -101,6 +110,52 @@ export function bundlePath(): string | undefined {
     fileURLToPath(new URL('../../dist/bundle/gmemtest.mjs', import.meta.url)), // from src/cli/ (tests)
   ];
   return candidates.find((c) => existsSync(c));
+}
+
+export type GuestSetup =
+  | {
+    readonly kind: 'ok';
+    /** The command the guest runs: gmemtest's bundle with `args`. */
+    readonly guestArgv: string[];
+    /** What bootAndRun needs for that guest. */
+    readonly options: Pick<BootAndRunOptions, 'arch' | 'root' | 'shares' | 'busybox' | 'cwd'>;
+    /** For the header, when the guest is not x86_64. */
+    readonly machine?: NonNullable<Parameters<typeof bootHeader>[0]['machine']>;
+  }
+  /** The guest cannot be set up on this host, and that is not gmemtest's fault (a skip-all reason). */
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'error'; readonly message: string };
+
+/**
+ * How a guest of `arch` runs gmemtest's bundle (also used by the kernel matrix, which
+ * runs more in the same guest). x86_64: the host's node and the bundle through the
+ * host root, same paths, in the host's cwd (relative paths such as --xfail FILE mean the
+ * same there). arm64: the host's node cannot run there, so the guest runs a prepared
+ * arm64 root with the bundle's directory shared into it; relative paths mean the root's /.
+ */
+export async function guestSetup(arch: BootArch, bundle: string, args: readonly string[]): Promise<GuestSetup> {
+  if (arch === 'x86_64') return { kind: 'ok', guestArgv: [process.execPath, bundle, ...args], options: { arch, cwd: process.cwd() } };
+  const r = await prepareArm64Root();
+  if (!r.ok) {
+    if (r.skip) return { kind: 'skip', reason: `the arm64 guest root cannot be prepared: ${r.message}` };
+    return { kind: 'error', message: `the arm64 guest root: ${r.message}\n${r.log.trim().split('\n').slice(-5).join('\n')}` };
+  }
+  const m = MACHINES[arch];
+  return {
+    kind: 'ok',
+    guestArgv: [ARM64_NODE, `${ARM64_BUNDLE_DIR}/gmemtest.mjs`, ...args],
+    options: { arch, root: r.root, shares: [{ path: dirname(bundle), at: ARM64_BUNDLE_DIR }], busybox: join(r.root, ARM64_BUSYBOX), cwd: '/' },
+    machine: { arch, qemu: m.qemu, board: m.board, root: r.root, rootMs: r.ms },
+  };
+}
+
+/** The guest's architecture: --arch, else the image's; an image of another one is a usage error. */
+export function bootArch(kernel: string, asked: BootArch | undefined): BootArch {
+  const image = kernelArch(kernel);
+  if (asked !== undefined && image !== undefined && image !== asked) {
+    throw new UsageError(`--arch ${asked}: ${kernel} is an ${image} kernel image`);
+  }
+  return asked ?? image ?? 'x86_64';
 }
 
 function validateKernel(opts: BootCommandOptions): void {
@@ -127,12 +182,14 @@ function validateKernel(opts: BootCommandOptions): void {
 export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly string[], io: Io, version: string): Promise<number> {
   validateKernel(opts);
   checkGuestArgs(guestArgs, opts.format);
+  const arch = bootArch(opts.kernel, opts.arch);
   const flat = opts.format === 'ktap-flat';
-  const missing = missingTools();
-  if (missing !== null) {
-    io.out(wholeRunDocument(BOOT_RESULT, { ok: true, directive: 'SKIP', reason: missing }, { ...emptyTotals(), skip: 1 }));
+  const skipAll = (reason: string): number => {
+    io.out(wholeRunDocument(BOOT_RESULT, { ok: true, directive: 'SKIP', reason }, { ...emptyTotals(), skip: 1 }));
     return EXIT_SKIP;
-  }
+  };
+  const missing = missingTools(undefined, arch);
+  if (missing !== null) return skipAll(missing);
   const bundle = bundlePath();
   if (bundle === undefined) {
     io.err('gmemtest: boot: dist/bundle/gmemtest.mjs is missing: run \'npm run build\'\n');
@@ -140,12 +197,21 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
   }
   const kernel = resolve(opts.kernel);
   const modules = opts.modules === undefined ? undefined : resolve(opts.modules);
-  // The guest runs the host's node and the bundle through the read-only 9p root, same paths.
-  const guestArgv = [process.execPath, bundle, ...(flat ? ['--format', 'ktap-flat'] : []), ...guestArgs];
-  const release = readKernelRelease(kernel);
+  const g = await guestSetup(arch, bundle, [...(flat ? ['--format', 'ktap-flat'] : []), ...guestArgs]);
+  if (g.kind === 'skip') return skipAll(g.reason);
+  if (g.kind === 'error') {
+    io.err(`gmemtest: boot: ${g.message}\n`);
+    return EXIT_FAIL;
+  }
+  const { guestArgv, options: guest, machine: machineLine } = g;
+  const release = readKernelRelease(kernel) ?? (() => {
+    const dir = modules ?? findModulesDir(kernel, undefined);
+    return dir === undefined ? undefined : modulesDirRelease(dir);
+  })();
   io.out(bootHeader({
     version, kernel, release, modules, accel: opts.accel, cpus: opts.cpus,
     memoryMiB: parseMemorySize(opts.memory), numa: opts.numa, timeoutSec: opts.timeout, guestArgv,
+    ...(machineLine ? { machine: machineLine } : {}),
   }, flat));
 
   // A signal, or the caller gone, ends the document validly with the boot's one result
@@ -175,8 +241,7 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
       timeoutSec: opts.timeout,
       accel: opts.accel,
       command: guestArgv,
-      // The host root is the guest's root: relative paths (--xfail FILE) mean the same there.
-      cwd: process.cwd(),
+      ...guest,
       env: { NO_COLOR: '1' },
       onConsoleLine: opts.verbose ? (l) => io.err(`${l}\n`) : undefined,
     });

@@ -161,6 +161,11 @@ export interface BootHeaderInfo {
   numa: number;
   timeoutSec: number;
   guestArgv: readonly string[];
+  /**
+   * A guest that is not x86_64: its machine and the root it runs in, one more header
+   * line (an x86_64 boot's header is as it always was).
+   */
+  machine?: { arch: string; qemu: string; board?: string; root: string; rootMs: number };
 }
 
 /**
@@ -172,6 +177,8 @@ export function bootHeader(h: BootHeaderInfo, flat = false): string {
     versionLine(0),
     ...diagLines(0, `gmemtest ${h.version} boot: kernel ${h.kernel} (release ${h.release ?? 'unknown'}), modules ${h.modules ?? 'looked up next to the kernel'}`),
     ...diagLines(0, `accel: ${h.accel}; ${h.cpus} vCPUs, ${h.memoryMiB} MiB, ${h.numa} NUMA node${h.numa === 1 ? '' : 's'}, timeout ${h.timeoutSec} s`),
+    ...(h.machine ? diagLines(0, `arch: ${h.machine.arch}, ${h.machine.qemu}${h.machine.board ? ` -M ${h.machine.board}` : ''}; ` +
+      `guest root ${h.machine.root} (ready in ${(h.machine.rootMs / 1000).toFixed(1)} s)`) : []),
     ...diagLines(0, `guest command: ${h.guestArgv.join(' ')}`),
     ...(flat ? [] : [planLine(0, 1)]),
   ];

@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DEFAULT_DEVICE } from '../kvm/kvm.js';
 import { parseVmType, VM_TYPES } from '../kvm/vm-types.js';
 import { globToRegExp } from '../runner/plan.js';
+import { BOOT_ARCHES } from '../boot/machine.js';
 import { bootCommand, cpusArg, memoryArg, numaArg, timeoutArg, type BootCommandOptions } from './boot-command.js';
 import { capsCommand } from './caps-command.js';
 import { EXIT_PASS, EXIT_USAGE, UsageError } from './exit-codes.js';
@@ -84,6 +85,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .addOption(new Option('--memory <size>', 'guest memory (e.g. 2G, 1536M)').argParser(memoryArg).default('2G'))
     .addOption(new Option('--timeout <s>', 'kill QEMU after this many seconds').argParser(timeoutArg).default(300))
     .addOption(new Option('--accel <accel>', 'QEMU accelerator').choices(['tcg', 'kvm']).default('tcg'))
+    .addOption(new Option('--arch <arch>', 'the guest\'s architecture (default: the kernel image\'s)').choices([...BOOT_ARCHES]))
     .addOption(new Option('--format <format>', 'output: nested KTAP, or one result per case named by its id').choices(['ktap', 'ktap-flat']).default('ktap'))
     .option('--verbose', 'copy the guest console to stderr')
     .argument('[gmemtest-args...]', 'arguments for gmemtest in the guest (after --)')

@@ -19,7 +19,12 @@ export type GuestStop =
   | { readonly kind: 'ucall'; readonly ucall: Ucall }
   | { readonly kind: 'exit'; readonly exit: VcpuExit }
   /** The guest did not exit within the time limit (kicked out of KVM_RUN). */
-  | { readonly kind: 'timeout'; readonly ms: number };
+  | { readonly kind: 'timeout'; readonly ms: number }
+  /**
+   * The guest took an exception its program did not expect, and its exception handler
+   * reported it (arm64's vector table); `description` says which and where.
+   */
+  | { readonly kind: 'exception'; readonly description: string };
 
 export interface Guest extends Disposable {
   readonly vcpu: Vcpu;

@@ -9,6 +9,7 @@ import {
   KVM_EXIT_IO_OUT, KVM_EXIT_MEMORY_FAULT, KVM_EXIT_MMIO, KVM_EXIT_SHUTDOWN, KVM_EXIT_SYSTEM_EVENT, KVM_EXIT_UNKNOWN,
 } from './uapi/kvm.js';
 import { hex } from './hex.js';
+import { ARCH } from './arch/index.js';
 
 const EXIT_NAMES: ReadonlyMap<number, string> = new Map([
   [KVM_EXIT_UNKNOWN, 'KVM_EXIT_UNKNOWN'],
@@ -22,6 +23,7 @@ const EXIT_NAMES: ReadonlyMap<number, string> = new Map([
   [KVM_EXIT_INTERNAL_ERROR, 'KVM_EXIT_INTERNAL_ERROR'],
   [KVM_EXIT_SYSTEM_EVENT, 'KVM_EXIT_SYSTEM_EVENT'],
   [KVM_EXIT_MEMORY_FAULT, 'KVM_EXIT_MEMORY_FAULT'],
+  ...(ARCH.exitNames ?? []),
 ]);
 
 /** `KVM_EXIT_MMIO`, or `KVM_EXIT_<n>` for a reason this module has no name for. */

@@ -8,6 +8,7 @@ import type { AccessHelperProgram } from './access-protocol.js';
 import type { ElfMachine } from './elf.js';
 import { hostMachine } from './machine.js';
 import { PREBUILT } from './prebuilt.js';
+import { arm64AccessHelper } from './arm64/access-helper.js';
 import { x86_64AccessHelper } from './x86_64/access-helper.js';
 
 export * from './access-protocol.js';
@@ -19,5 +20,6 @@ export function accessHelperProgram(machine: ElfMachine = hostMachine(), opts: {
       bufferSize: pre.bufferSize, loadMax: pre.loadMax };
   }
   if (machine === 'x86_64') return x86_64AccessHelper();
-  throw new Error(`the access helper has no ${machine} generator yet`);
+  if (machine === 'aarch64') return arm64AccessHelper();
+  throw new Error(`the access helper has no ${machine as string} generator`);
 }

@@ -2,8 +2,11 @@
  * A minimal ELF64 writer for the machine code src/native/ generates: a static executable
  * (ET_EXEC: no interpreter, no libraries, raw system calls only) and a shared object that
  * glibc's dlopen() accepts (ET_DYN: exported functions in .dynsym, found through DT_HASH;
- * no relocations, no imports, no DT_NEEDED). Little-endian, 4 KiB pages; the machine
- * (x86_64 or aarch64) only sets e_machine: the code is the caller's.
+ * no relocations, no imports, no DT_NEEDED). Little-endian; the machine (x86_64 or
+ * aarch64) sets e_machine, the code is the caller's. Segments are laid out for a page size
+ * the spec can give (default 4 KiB): arm64 kernels run with 4, 16 or 64 KiB pages, and a
+ * segment whose address and file offset agree only modulo 4 KiB cannot be mapped on the
+ * larger ones, so aarch64 programs use 64 KiB (as GNU ld's default for aarch64 does).
  *
  * Every file also gets section headers (.text, .bss, .symtab / .dynsym ...), which the
  * kernel and ld.so ignore, so that readelf and objdump can show what is in it; the
@@ -42,6 +45,8 @@ export interface ExecutableSpec {
   readonly bss?: { readonly vaddr: number; readonly size: number };
   /** Names for places in the code, written to .symtab (for objdump; the program never sees them). */
   readonly symbols?: readonly ElfSymbolSpec[];
+  /** The page size segments are aligned to (p_align); a power of two, at least 4 KiB. Default ELF_PAGE. */
+  readonly pageSize?: number;
 }
 
 export interface SharedObjectSpec {
@@ -51,6 +56,8 @@ export interface SharedObjectSpec {
   /** Exported functions (STB_GLOBAL, STT_FUNC in .dynsym). */
   readonly exports: readonly ElfSymbolSpec[];
   readonly soname?: string;
+  /** As ExecutableSpec.pageSize. */
+  readonly pageSize?: number;
 }
 
 export type SegmentType = 'LOAD' | 'DYNAMIC' | 'GNU_STACK';
@@ -122,6 +129,12 @@ const DT = { NULL: 0, HASH: 4, STRTAB: 5, SYMTAB: 6, STRSZ: 10, SYMENT: 11, SONA
 type DtName = keyof typeof DT;
 
 const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
+
+function pageSizeOf(spec: { readonly pageSize?: number }): number {
+  const p = spec.pageSize ?? ELF_PAGE;
+  if (!Number.isInteger(Math.log2(p)) || p < ELF_PAGE || p > 0x10000) throw new RangeError(`page size ${p} is not 4, 8, 16, 32 or 64 KiB`);
+  return p;
+}
 
 function shFlags(letters: string): number {
   let f = 0;
@@ -288,7 +301,8 @@ const GNU_STACK: ElfSegment = { type: 'GNU_STACK', flags: 'RW', offset: 0, vaddr
 /** A static executable: the code in a R+X segment with the headers, and an optional RW bss. */
 export function writeExecutable(spec: ExecutableSpec): ElfImage {
   const base = spec.baseVaddr ?? 0x400000;
-  if (base % ELF_PAGE !== 0) throw new RangeError(`base address 0x${base.toString(16)} is not page-aligned`);
+  const page = pageSizeOf(spec);
+  if (base % page !== 0) throw new RangeError(`base address 0x${base.toString(16)} is not page-aligned`);
   if (!Number.isInteger(spec.entry) || spec.entry < 0 || spec.entry >= spec.code.length) {
     throw new RangeError(`entry ${spec.entry} is outside the ${spec.code.length}-byte code`);
   }
@@ -301,19 +315,19 @@ export function writeExecutable(spec: ExecutableSpec): ElfImage {
   const textEnd = f.size;
   const codeVaddr = base + textOff;
   const segments: ElfSegment[] = [
-    { type: 'LOAD', flags: 'RX', offset: 0, vaddr: base, filesz: textEnd, memsz: textEnd, align: ELF_PAGE },
+    { type: 'LOAD', flags: 'RX', offset: 0, vaddr: base, filesz: textEnd, memsz: textEnd, align: page },
   ];
   const sections: ElfSection[] = [NULL_SECTION,
     { name: '.text', type: 'PROGBITS', flags: 'AX', addr: codeVaddr, offset: textOff, size: spec.code.length,
       entsize: 0, link: 0, info: 0, align: 16 }];
   if (spec.bss) {
     const { vaddr, size } = spec.bss;
-    if (vaddr % ELF_PAGE !== 0) throw new RangeError(`bss address 0x${vaddr.toString(16)} is not page-aligned`);
-    if (vaddr < alignUp(base + textEnd, ELF_PAGE)) throw new RangeError(`bss at 0x${vaddr.toString(16)} overlaps the text`);
+    if (vaddr % page !== 0) throw new RangeError(`bss address 0x${vaddr.toString(16)} is not page-aligned`);
+    if (vaddr < alignUp(base + textEnd, page)) throw new RangeError(`bss at 0x${vaddr.toString(16)} overlaps the text`);
     if (!(size > 0)) throw new RangeError('bss size must be positive');
     // No bytes in the file: p_offset only has to agree with the address modulo the page size.
-    const off = alignUp(textEnd, ELF_PAGE);
-    segments.push({ type: 'LOAD', flags: 'RW', offset: off, vaddr, filesz: 0, memsz: size, align: ELF_PAGE });
+    const off = alignUp(textEnd, page);
+    segments.push({ type: 'LOAD', flags: 'RW', offset: off, vaddr, filesz: 0, memsz: size, align: page });
     sections.push({ name: '.bss', type: 'NOBITS', flags: 'WA', addr: vaddr, offset: textEnd, size, entsize: 0,
       link: 0, info: 0, align: 16 });
   }
@@ -344,6 +358,7 @@ export function writeExecutable(spec: ExecutableSpec): ElfImage {
  * in place, on x86_64 at least, so it must be writable).
  */
 export function writeSharedObject(spec: SharedObjectSpec): ElfImage {
+  const page = pageSizeOf(spec);
   checkSymbols(spec.code, spec.exports);
   if (spec.exports.length === 0) throw new Error('a shared object needs at least one export');
   const nseg = 4;
@@ -399,10 +414,10 @@ export function writeSharedObject(spec: SharedObjectSpec): ElfImage {
   });
   const dynOff = f.place(dyn, 8);
   // Its own page in memory, at the same offset within the page as in the file.
-  const dynVaddr = alignUp(rxEnd, ELF_PAGE) + (dynOff % ELF_PAGE);
+  const dynVaddr = alignUp(rxEnd, page) + (dynOff % page);
   const segments: ElfSegment[] = [
-    { type: 'LOAD', flags: 'RX', offset: 0, vaddr: 0, filesz: rxEnd, memsz: rxEnd, align: ELF_PAGE },
-    { type: 'LOAD', flags: 'RW', offset: dynOff, vaddr: dynVaddr, filesz: dyn.length, memsz: dyn.length, align: ELF_PAGE },
+    { type: 'LOAD', flags: 'RX', offset: 0, vaddr: 0, filesz: rxEnd, memsz: rxEnd, align: page },
+    { type: 'LOAD', flags: 'RW', offset: dynOff, vaddr: dynVaddr, filesz: dyn.length, memsz: dyn.length, align: page },
     { type: 'DYNAMIC', flags: 'RW', offset: dynOff, vaddr: dynVaddr, filesz: dyn.length, memsz: dyn.length, align: 8 },
     GNU_STACK,
   ];

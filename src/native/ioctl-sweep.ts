@@ -24,8 +24,9 @@
  */
 import { writeSharedObject, type ElfImage, type ElfMachine } from './elf.js';
 import { SWEEP_SYMBOL, type SweepProgram } from './ioctl-sweep-abi.js';
-import { hostMachine } from './machine.js';
+import { hostMachine, LOAD_PAGE } from './machine.js';
 import { PREBUILT } from './prebuilt.js';
+import { arm64IoctlSweep } from './arm64/ioctl-sweep.js';
 import { x86_64IoctlSweep } from './x86_64/ioctl-sweep.js';
 
 export { SWEEP_BLOCK, SWEEP_SYMBOL, type SweepProgram } from './ioctl-sweep-abi.js';
@@ -37,7 +38,8 @@ export function ioctlSweepProgram(machine: ElfMachine = hostMachine(), opts: { f
     return { machine, code: new Uint8Array(Buffer.from(pre.code, 'base64')), entry: pre.entry, ioctlNr: pre.ioctlNr };
   }
   if (machine === 'x86_64') return x86_64IoctlSweep();
-  throw new Error(`the ioctl sweep has no ${machine} generator yet`);
+  if (machine === 'aarch64') return arm64IoctlSweep();
+  throw new Error(`the ioctl sweep has no ${machine as string} generator`);
 }
 
 /** The shared object's bytes: prebuilt for the prebuilt program, written otherwise. */
@@ -51,6 +53,6 @@ export function ioctlSweepSharedObjectBytes(p: SweepProgram = ioctlSweepProgram(
 
 /** The routine as a shared object exporting {@link SWEEP_SYMBOL}. */
 export function ioctlSweepSharedObject(p: SweepProgram = ioctlSweepProgram()): ElfImage {
-  return writeSharedObject({ machine: p.machine, code: p.code, soname: 'libgmemtest-sweep.so',
+  return writeSharedObject({ machine: p.machine, code: p.code, soname: 'libgmemtest-sweep.so', pageSize: LOAD_PAGE[p.machine],
     exports: [{ name: SWEEP_SYMBOL, offset: p.entry, size: p.code.length - p.entry }] });
 }

@@ -2,7 +2,7 @@
 // with one stderr line, a host without QEMU (or a static busybox) is a KTAP skip-all
 // with exit 4. The real boots are `npm run test:kernels`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,11 +55,36 @@ t.test('no qemu-system-x86_64 on PATH: KTAP skip-all, exit 4', async (t) => {
   t.equal(r.stderr, '');
 });
 
+t.test('arm64: no qemu-system-aarch64 on PATH: KTAP skip-all, exit 4; an --arch the image contradicts: usage error', async (t) => {
+  const dir = t.testdir();
+  const image = Buffer.alloc(4096);
+  image.writeUInt32LE(0x644d5241, 56);
+  writeFileSync(join(dir, 'Image'), image);
+  const empty = mkdtempSync(join(tmpdir(), 'gmemtest-nopath-'));
+  for (const args of [['--kernel', join(dir, 'Image')], ['--kernel', FILE, '--arch', 'arm64']]) {
+    const r = spawnSync(process.execPath, [MAIN, 'boot', ...args, '--numa', '2'], {
+      encoding: 'utf8', env: cleanEnv({ PATH: empty }), timeout: 60_000,
+    });
+    t.equal(r.status, 4, `${args.join(' ')}: exit 4`);
+    t.equal(r.stdout, 'KTAP version 1\n1..1\nok 1 boot # SKIP qemu-system-aarch64 not installed (Debian package qemu-system-arm)\n' +
+      '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0\n');
+    t.equal(r.stderr, '');
+  }
+  const bz = Buffer.alloc(4096);
+  bz.write('HdrS', 0x202, 'latin1');
+  writeFileSync(join(dir, 'bzImage'), bz);
+  const r = gmemtest(['boot', '--kernel', join(dir, 'bzImage'), '--arch', 'arm64']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /^gmemtest: --arch arm64: .*bzImage is an x86_64 kernel image\n$/);
+  t.match(gmemtest(['boot', '--kernel', FILE, '--arch', 'riscv64']).stderr, /--arch <arch>.*Allowed choices are x86_64, arm64/);
+});
+
 t.test('missingTools and the argument checks, in process', async (t) => {
   const saved = process.env.PATH;
   try {
     process.env.PATH = '';
     t.match(missingTools(), /^qemu-system-x86_64 not installed/);
+    t.equal(missingTools(undefined, 'arm64'), 'qemu-system-aarch64 not installed (Debian package qemu-system-arm)');
   } finally {
     process.env.PATH = saved;
   }

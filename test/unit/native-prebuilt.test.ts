@@ -9,14 +9,14 @@ t.test('prebuilt.ts is current (else: npx tsx scripts/native-prebuilt.ts)', asyn
   t.equal(readFileSync(new URL('../../src/native/prebuilt.ts', import.meta.url), 'utf8'), renderPrebuilt());
 });
 
-t.test('the prebuilt programs equal fresh ones', async (t) => {
-  const pre = accessHelperProgram('x86_64');
-  const fresh = accessHelperProgram('x86_64', { fresh: true });
+for (const machine of ['x86_64', 'aarch64'] as const) t.test(`${machine}: the prebuilt programs equal fresh ones`, async (t) => {
+  const pre = accessHelperProgram(machine);
+  const fresh = accessHelperProgram(machine, { fresh: true });
   t.same({ ...pre, elf: Buffer.from(pre.elf).toString('hex') },
     { machine: fresh.machine, elf: Buffer.from(fresh.elf).toString('hex'), bufferAddr: fresh.bufferAddr,
       bufferSize: fresh.bufferSize, loadMax: fresh.loadMax });
-  const sp = ioctlSweepProgram('x86_64');
-  const sf = ioctlSweepProgram('x86_64', { fresh: true });
+  const sp = ioctlSweepProgram(machine);
+  const sf = ioctlSweepProgram(machine, { fresh: true });
   t.same({ ...sp, code: Buffer.from(sp.code).toString('hex') }, { ...sf, code: Buffer.from(sf.code).toString('hex') });
   t.equal(Buffer.from(ioctlSweepSharedObjectBytes(sp)).toString('hex'), Buffer.from(ioctlSweepSharedObject(sf).bytes).toString('hex'));
 });

@@ -25,4 +25,12 @@ export interface ArchUapi {
   readonly defaultVmType: number;
   /** VM types by number and by the stable name gmemtest reports. */
   readonly vmTypes: readonly { readonly type: number; readonly name: string }[];
+  /**
+   * guest_memfd creation flags a KVM_MEM_GUEST_MEMFD memslot needs here: arm64 binds only
+   * mmap()able guest_memfds (7.2's kvm_arch_prepare_memory_region() refuses the others),
+   * x86 any (0).
+   */
+  readonly gmemSlotFlags: number;
+  /** Names of the KVM exit reasons only this architecture produces (diagnostics). */
+  readonly exitNames?: readonly (readonly [number, string])[];
 }

@@ -112,4 +112,5 @@ export const x86_64: ArchUapi = {
     { type: KVM_X86_SNP_VM, name: 'snp_vm' },
     { type: KVM_X86_TDX_VM, name: 'tdx_vm' },
   ],
+  gmemSlotFlags: 0,
 };

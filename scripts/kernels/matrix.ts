@@ -32,6 +32,7 @@ import { bundlePath, guestSetup } from '../../src/cli/boot-command.js';
 import { readKtap, walkTests, type KtapDocument, type KtapTest } from '../../src/ktap/reader.js';
 import { writeHtmlReport } from '../../src/report/index.js';
 import { checkNames, named, namesSummary, tappyPython, type Named } from './names.js';
+import { parseProgress, PROGRESS_ENV, StatusLine } from '../../src/cli/progress.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -39,8 +40,9 @@ interface ManifestEntry { suite: string; release: string; vmlinuz: string; modul
 
 interface Run { code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }
 
-function run(cmd: string, args: string[], timeoutMs: number, stderrTo?: NodeJS.WritableStream): Promise<Run> {
-  const env = { ...process.env };
+function run(cmd: string, args: string[], timeoutMs: number, stderrTo?: NodeJS.WritableStream,
+  progress?: StatusLine): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(progress?.active ? { [PROGRESS_ENV]: '1' } : {}) };
   delete env.NODE_OPTIONS;
   const t0 = performance.now();
   return new Promise((res) => {
@@ -48,7 +50,21 @@ function run(cmd: string, args: string[], timeoutMs: number, stderrTo?: NodeJS.W
     let stdout = '';
     let stderr = '';
     c.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    c.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; stderrTo?.write(d); });
+    let partial = '';
+    c.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (progress?.active) {
+        // Its progress events move the status line; the rest is its stderr as ever.
+        const lines = (partial + d).split('\n');
+        partial = lines.pop() ?? '';
+        d = lines.filter((l) => {
+          const e = parseProgress(l);
+          if (e !== null && e.phase !== 'done') progress.update(e);
+          return e === null;
+        }).map((l) => `${l}\n`).join('');
+      }
+      stderr += d;
+      stderrTo?.write(d);
+    });
     const timer = setTimeout(() => { c.kill('SIGTERM'); setTimeout(() => c.kill('SIGKILL'), 5000).unref(); }, timeoutMs);
     c.on('error', (e) => { stderr += String(e); });
     c.on('close', (code, signal) => { clearTimeout(timer); res({ code, signal, stdout, stderr, ms: performance.now() - t0 }); });
@@ -137,13 +153,17 @@ interface Row { cells: string[]; failed: boolean; /** The boot's KTAP, when ther
 /** The arm64 row: fetch, build the C test, boot once running gmemtest then the C test. */
 async function arm64Row(outDir: string): Promise<Row | null> {
   const t0 = performance.now();
+  const status = new StatusLine(`test:kernels ${ARM64_ROW}`);
   const fail = (why: string, release = '?'): Row => {
+    status.done('FAIL');
     console.log(`not ok: ${ARM64_ROW}: ${why}`);
     return { cells: [ARM64_ROW, release, '?', '0', '0', '0', '0', '0', `${((performance.now() - t0) / 1000).toFixed(1)} s`, '0', 'FAIL', '-'], failed: true };
   };
   console.log('== kernels: arm64 fetch (scripts/arm64/fetch-kernel.sh)');
+  status.update({ phase: 'fetching' });
   const f = await run(join(ROOT, 'scripts/arm64/fetch-kernel.sh'), [ARM64_SUITE], 20 * 60_000, process.stderr);
   if (f.code === 3) {
+    status.done('SKIP');
     console.log(`SKIP: ${ARM64_ROW} not run: ${f.stderr.trim().split('\n').reverse().find((l) => /SKIP:/.test(l))?.replace(/^.*SKIP:\s*/, '') ?? 'the package archive cannot be reached'}`);
     return null;
   }
@@ -153,6 +173,7 @@ async function arm64Row(outDir: string): Promise<Row | null> {
   const fetchMs = f.ms;
 
   console.log(`== kernels: arm64 C guest_memfd_test from linux-source ${k.version} (scripts/arm64/build-c-test.sh)`);
+  status.update({ phase: 'building', detail: 'the C guest_memfd_test' });
   const c = await run(join(ROOT, 'scripts/arm64/build-c-test.sh'), [k.version], 30 * 60_000, process.stderr);
   const cTest = c.code === 0 ? c.stdout.trim().split('\n').pop() ?? '' : '';
   if (c.code !== 0 && c.code !== 3) return fail(`scripts/arm64/build-c-test.sh exited with ${c.code ?? c.signal}`, k.release);
@@ -178,7 +199,12 @@ async function arm64Row(outDir: string): Promise<Row | null> {
       kernel: k.vmlinuz, modules: k.modules, numa: 2, cpus: 2, memory: '2G', timeoutSec: 420, accel: 'tcg',
       command: ['/bin/sh', '-c', script, 'gmemtest', ...g.guestArgv], ...g.options,
       shares: [...(g.options.shares ?? []), ...(cTest ? [{ path: dirname(cTest), at: ARM64_EXTRA_DIR }] : [])],
-      env: { NO_COLOR: '1' }, keepWorkDir: true,
+      env: { NO_COLOR: '1', ...(status.active ? { [PROGRESS_ENV]: '1' } : {}) }, keepWorkDir: true,
+      onConsoleLine: status.active ? (line) => {
+        const e = parseProgress(line);
+        if (e !== null && e.phase === 'running') status.update(e);
+        else if (e === null && /\bguest_memfd_test\b|Random seed/.test(line)) status.update({ phase: 'running', detail: 'the C guest_memfd_test' });
+      } : undefined,
     });
     const out = r.workDir ? join(r.workDir, 'out') : '';
     const read = (n: string): string => (out && existsSync(join(out, n)) ? readFileSync(join(out, n), 'utf8') : '');
@@ -193,6 +219,7 @@ async function arm64Row(outDir: string): Promise<Row | null> {
     return { text: header + rep.text, exit: rep.exitCode, ...res, wallMs: performance.now() - b0 };
   };
   console.log(`== kernels: ${ARM64_ROW} ${k.release}: boot --arch arm64 --numa 2, gmemtest then upstream's guest_memfd_test`);
+  status.update({ phase: 'booting' });
   let b = await boot();
   const file = join(outDir, `${ARM64_ROW}.ktap`);
   writeFileSync(file, b.text);
@@ -223,6 +250,7 @@ async function arm64Row(outDir: string): Promise<Row | null> {
   const initMs = /kernel to \/init ([\d.]+) s/.exec(b.text)?.[1];
   console.log(`${ARM64_ROW} phases: fetch ${(fetchMs / 1000).toFixed(1)} s, C build ${(cBuildMs / 1000).toFixed(1)} s, root ${(root / 1000).toFixed(1)} s, ` +
     `boot to /init ${initMs ?? '?'} s, ${b.times || 'guest times unknown'}, boot+run ${(b.wallMs / 1000).toFixed(1)} s; row ${(wall / 1000).toFixed(1)} s`);
+  status.done(problems.length ? 'FAIL' : 'ok');
   if (problems.length > 0) {
     console.log(`not ok: ${ARM64_ROW} (${k.release}), exit ${b.exit}; KTAP in ${file}:`);
     for (const pr of problems) console.log(`  - ${pr}`);
@@ -262,8 +290,10 @@ async function namesPhase(manifest: readonly ManifestEntry[], outDir: string): P
   if (existsSync('/dev/kvm')) take('this host', await run(join(ROOT, 'bin/gmemtest'), ['--format', 'ktap-flat'], 120_000), join(outDir, 'host.flat.ktap'));
   else console.log('names: no /dev/kvm here: the guests are compared with each other');
   for (const k of manifest) {
+    const status = new StatusLine(`test:kernels names ${k.suite}`);
     const r = await run(join(ROOT, 'bin/gmemtest'), ['boot', '--format', 'ktap-flat', '--kernel', k.vmlinuz, '--modules', k.modules,
-      '--numa', '2', '--timeout', '300'], 330_000);
+      '--numa', '2', '--timeout', '300'], 330_000, undefined, status);
+    status.done(`exit ${r.code ?? r.signal}`);
     if (machineFailure(r.stdout) !== undefined || /^not ok 1 boot # /m.test(r.stdout)) {
       problems.push(`${k.suite}: the flat boot did not run gmemtest: ${r.stdout.split('\n').find((l) => /^not ok 1 boot/.test(l)) ?? ''}`);
       continue;
@@ -307,7 +337,8 @@ async function main(): Promise<number> {
   for (const k of manifest) {
     console.log(`== kernels: ${k.suite} ${k.release}: gmemtest boot --numa 2`);
     const args = ['boot', '--kernel', k.vmlinuz, '--modules', k.modules, '--numa', '2', '--timeout', '300'];
-    let r = await run(join(ROOT, 'bin/gmemtest'), args, 330_000);
+    const status = new StatusLine(`test:kernels ${k.suite}`);
+    let r = await run(join(ROOT, 'bin/gmemtest'), args, 330_000, undefined, status);
     const file = join(outDir, `${k.suite}.ktap`);
     writeFileSync(file, r.stdout);
     // The emulated machine itself can fail, rarely (one guest-kernel oops in __schedule
@@ -321,7 +352,7 @@ async function main(): Promise<number> {
       console.log(`retry: ${k.suite}: the boot ended in ${crash} (KTAP in ${first}); booting once more`);
       console.log(r.stdout.split('\n').filter((l) => /^# /.test(l)).slice(-25).map((l) => `  | ${l}`).join('\n'));
       retried = crash;
-      r = await run(join(ROOT, 'bin/gmemtest'), args, 330_000);
+      r = await run(join(ROOT, 'bin/gmemtest'), args, 330_000, undefined, status);
       writeFileSync(file, r.stdout);
     }
     let problems: string[];
@@ -334,6 +365,7 @@ async function main(): Promise<number> {
       problems = [`cannot parse the KTAP: ${(e as Error).message}`];
     }
     const accel = /^# accel: (\w+)/m.exec(r.stdout)?.[1] ?? '?';
+    status.done(problems.length ? 'FAIL' : 'ok');
     rows.push([k.suite, k.release, accel, String(counts.cases), String(counts.pass), String(counts.fail), String(counts.skip), String(counts.xfail), `${(r.ms / 1000).toFixed(1)} s`, retried ? `1 (${retried})` : '0', problems.length ? 'FAIL' : 'ok', '-']);
     if (problems.length > 0) {
       failed++;

@@ -10,6 +10,7 @@ import { InvalidArgumentError } from 'commander';
 import { ARM64_BUNDLE_DIR, ARM64_BUSYBOX, ARM64_NODE, prepareArm64Root } from '../boot/arm64-root.js';
 import { bootAndRun, findModulesDir, modulesDirRelease, readKernelRelease, type BootAndRunOptions } from '../boot/boot-and-run.js';
 import { assertStaticElf } from '../boot/initramfs.js';
+import { KEY, MARK, STAGE } from '../boot/init-protocol.js';
 import { kernelArch, MACHINES, type BootArch } from '../boot/machine.js';
 import { parseMemorySize, type Accel } from '../boot/qemu.js';
 import { emptyTotals } from '../ktap/totals.js';
@@ -20,6 +21,7 @@ import { BOOT_RESULT, bootHeader, bootReport, bootReportFlat, releaseTestName } 
 import { watchCaller } from './caller-watch.js';
 import { EXIT_FAIL, EXIT_SKIP, UsageError } from './exit-codes.js';
 import { exitWhenWritten, type Io } from './io.js';
+import { parseProgress, PROGRESS_ENV, progressLine, progressLinesWanted, StatusLine, type ProgressEvent } from './progress.js';
 
 export type BootFormat = 'ktap' | 'ktap-flat';
 
@@ -179,6 +181,40 @@ function validateKernel(opts: BootCommandOptions): void {
   if (mib / opts.numa < 128) throw new UsageError(`--memory ${opts.memory} is too little for ${opts.numa} NUMA nodes (128 MiB a node at least)`);
 }
 
+/**
+ * Where a boot's progress goes (src/cli/progress.ts): a status line when stderr is a
+ * terminal (not with --verbose, which copies the console there), event lines when the
+ * caller asked for them (GMEMTEST_PROGRESS=1), else nowhere. When it goes anywhere, the
+ * guest's gmemtest is asked for its own event lines, which reach the host on the console.
+ */
+function bootProgress(label: string, verbose: boolean, io: Io) {
+  const lines = progressLinesWanted();
+  const status = verbose || lines ? null : new StatusLine(label);
+  const wanted = lines || (status?.active ?? false);
+  let booting = false;
+  const emit = (e: ProgressEvent): void => {
+    if (lines) io.err(progressLine(e));
+    status?.update(e);
+  };
+  if (wanted) emit({ phase: 'preparing' });
+  return {
+    wanted,
+    consoleLine: (line: string): void => {
+      if (!booting) {
+        booting = true;
+        emit({ phase: 'booting' });
+      }
+      if (line.includes(`${MARK} ${KEY.stage} ${STAGE.commandStart} `)) emit({ phase: 'starting' });
+      const e = parseProgress(line);
+      if (e !== null && e.phase === 'running') emit(e);
+    },
+    done: (result: string): void => {
+      if (lines) io.err(progressLine({ phase: 'done', detail: result }));
+      status?.done(result);
+    },
+  };
+}
+
 export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly string[], io: Io, version: string): Promise<number> {
   validateKernel(opts);
   checkGuestArgs(guestArgs, opts.format);
@@ -214,12 +250,15 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
     ...(machineLine ? { machine: machineLine } : {}),
   }, flat));
 
+  const progress = bootProgress(`gmemtest boot ${release ?? kernel}`, opts.verbose === true, io);
+
   // A signal, or the caller gone, ends the document validly with the boot's one result
   // failed; the exit (once that is written) runs the boot code's exit hook, which kills QEMU.
   let stopped = false;
   const interrupted = (why: string): void => {
     if (stopped) return;
     stopped = true;
+    progress.done(why);
     const totals = { ...emptyTotals(), error: 1 };
     const name = releaseTestName(release, kernel);
     io.out(flat ? wholeRunDocument(BOOT_RESULT, { ok: false, directive: 'ERROR', reason: why }, totals).replace(/^KTAP version 1\n/, '')
@@ -242,12 +281,14 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
       accel: opts.accel,
       command: guestArgv,
       ...guest,
-      env: { NO_COLOR: '1' },
-      onConsoleLine: opts.verbose ? (l) => io.err(`${l}\n`) : undefined,
+      env: { NO_COLOR: '1', ...(progress.wanted ? { [PROGRESS_ENV]: '1' } : {}) },
+      onConsoleLine: opts.verbose ? (l) => io.err(`${l}\n`) : progress.wanted ? progress.consoleLine : undefined,
     });
     // Interrupted while QEMU was ending: that document is already closed; the exit is on its way.
     if (stopped) return EXIT_FAIL;
     const report = flat ? bootReportFlat(r) : bootReport(r, kernel);
+    const t = report.totals;
+    progress.done(`exit ${report.exitCode}; pass:${t.pass} fail:${t.fail} skip:${t.skip} error:${t.error}`);
     io.out(report.text);
     if (report.stderr) io.err(`${report.stderr}\n`);
     return report.exitCode;

@@ -8,6 +8,7 @@ import { diagLines, indent, planLine, resultLine, subtestLine, versionLine } fro
 import { readKtap, totalsOf } from '../ktap/reader.js';
 import { emptyTotals, totalsLine, type Totals } from '../ktap/totals.js';
 import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, EXIT_USAGE } from './exit-codes.js';
+import { parseProgress } from './progress.js';
 
 /** Test names use [a-z0-9_-] (dots separate ids): "7.2.13+deb14-amd64" → "linux-7_2_13-deb14-amd64". */
 export function releaseTestName(release: string | undefined, kernelPath: string): string {
@@ -40,7 +41,8 @@ export function timingLines(r: BootResult): string[] {
 }
 
 function consoleDiag(r: BootResult, depth: number, lines = CONSOLE_LINES): string[] {
-  const tail = r.consoleTail.filter((l) => l.trim() !== '').slice(-lines);
+  // The guest gmemtest's progress lines (when a terminal watched the boot) say nothing here.
+  const tail = r.consoleTail.filter((l) => l.trim() !== '' && parseProgress(l) === null).slice(-lines);
   if (tail.length === 0) return diagLines(depth, 'console: (no output)');
   return [...diagLines(depth, `console, last ${tail.length} lines:`), ...tail.flatMap((l) => diagLines(depth, `  ${l.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')}`))];
 }

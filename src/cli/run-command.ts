@@ -17,6 +17,7 @@ import { watchCaller } from './caller-watch.js';
 import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, UsageError } from './exit-codes.js';
 import { headerLines, toolLine } from './header.js';
 import { exitWhenWritten, type Io } from './io.js';
+import { progressLinesWanted, withProgressLines } from './progress.js';
 import { openDevice } from './open-device.js';
 
 export const FORMATS = ['ktap', 'ktap-flat', 'pretty', 'json', 'junit', 'kcidb'] as const;
@@ -149,7 +150,9 @@ export async function runCommand(opts: RunCommandOptions, io: Io, version: strin
     return EXIT_PASS;
   }
 
-  const reporter = await reporterFor(opts, io, version, headerLines(version, caps, opts.matrix), caps);
+  const formatted = await reporterFor(opts, io, version, headerLines(version, caps, opts.matrix), caps);
+  // Asked for by whoever watches this run (gmemtest boot, for the guest's gmemtest): stderr only.
+  const reporter = progressLinesWanted() ? withProgressLines(formatted, (l) => io.err(l)) : formatted;
   let handle: PlanRunHandle | null = null;
   const stop = stopOnSignals(() => handle);
   let code: number = EXIT_FAIL;

@@ -136,3 +136,23 @@ t.test('--list and --filter', { skip: skip ?? false }, async (t) => {
   t.same(k.tree.map((n) => n.name), ['default_vm']);
   t.same(k.tree[0]!.children.map((n) => n.name), ['flags-none']);
 });
+
+t.test('GMEMTEST_PROGRESS=1: progress events on stderr only, stdout as without it', { skip: skip ?? false }, async (t) => {
+  const args = ['--filter', 'default_vm.flags-none.*', ...xfailArgs()];
+  const plain = gmemtest(args);
+  const watched = gmemtest(args, { GMEMTEST_PROGRESS: '1' });
+  t.equal(watched.status, plain.status);
+  t.equal(watched.stdout, plain.stdout, 'the KTAP is the same');
+  t.equal(plain.stderr, '', 'nothing on stderr unasked');
+  const lines = watched.stderr.trim().split('\n');
+  const n = readKtapTotals(plain.stdout);
+  t.equal(lines[0], `gmemtest: progress running 0/${n}`);
+  t.equal(lines.at(-2), `gmemtest: progress running ${n}/${n}`, 'the last case is always reported');
+  t.equal(lines.at(-1), `gmemtest: progress done ${n}/${n}`);
+  t.ok(lines.every((l) => /^gmemtest: progress (running|done) \d+\/\d+$/.test(l)), 'only event lines');
+});
+
+function readKtapTotals(text: string): number {
+  const m = /^# Totals: pass:(\d+) fail:(\d+) xfail:(\d+) xpass:(\d+) skip:(\d+) error:(\d+)$/m.exec(text)!;
+  return m.slice(1).reduce((a, b) => a + Number(b), 0);
+}

@@ -88,6 +88,16 @@ export const HelperExit = {
 export const HELPER_EXIT_NAME: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(HelperExit).filter(([k]) => k !== 'EOF').map(([k, v]) => [v, k]));
 
+/** The exit paths every generator emits, by label, with their codes. */
+export const HELPER_EXITS: readonly (readonly [string, number])[] = [
+  ['exit_eof', HelperExit.EOF], ['exit_usage', HelperExit.USAGE], ['exit_orphaned', HelperExit.ORPHANED],
+  ['exit_setup', HelperExit.SETUP], ['exit_protocol', HelperExit.PROTOCOL], ['exit_pipe', HelperExit.PIPE],
+];
+
+/** Labels every generator defines that are worth a symbol in the ELF (objdump shows them). */
+export const HELPER_SYMBOLS = ['_start', 'loop', 'reply', 'op_syscall', 'op_fill', 'op_touch', 'op_load', 'buffer_range',
+  'op_put', 'op_get', 'op_exit', 'send', 'write_all', 'read_all', 'on_fault', 'restorer', 'exit_eof'] as const;
+
 /** What a generated helper program is, for its client. */
 export interface AccessHelperProgram {
   readonly machine: 'x86_64' | 'aarch64';

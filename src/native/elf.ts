@@ -34,6 +34,18 @@ export interface ElfSymbolSpec {
   readonly size: number;
 }
 
+/**
+ * Symbols for the labels `names`, each sized up to the next label placed after it (or
+ * `end`): what objdump needs to name the code's pieces.
+ */
+export function labelSymbols(offsetOf: (label: string) => number, names: readonly string[], end: number): ElfSymbolSpec[] {
+  const offs = names.map(offsetOf);
+  return names.map((name, i) => {
+    const next = offs.filter((o) => o > offs[i]!).sort((x, y) => x - y)[0] ?? end;
+    return { name, offset: offs[i]!, size: next - offs[i]! };
+  });
+}
+
 export interface ExecutableSpec {
   readonly machine: ElfMachine;
   readonly code: Uint8Array;

@@ -22,10 +22,11 @@ import {
   SYS_exit_group, SYS_getpid, SYS_getppid, SYS_kill, SYS_prctl, SYS_read, SYS_rt_sigaction, SYS_rt_sigreturn, SYS_write,
 } from '../../kvm/arch/arm64/uapi.js';
 import { PR_SET_PDEATHSIG, SIGKILL } from '../../kvm/uapi/linux.js';
-import { writeExecutable, type ElfImage } from '../elf.js';
+import { labelSymbols, writeExecutable, type ElfImage } from '../elf.js';
 import { LOAD_PAGE } from '../machine.js';
 import {
-  COMMAND_SIZE, FAULT_INFO_SIZE, HelperExit, Kind, MESSAGE_SIZE, Op, PROTOCOL_VERSION, type AccessHelperProgram,
+  COMMAND_SIZE, FAULT_INFO_SIZE, HELPER_EXITS, HELPER_SYMBOLS, Kind, MESSAGE_SIZE, Op, PROTOCOL_VERSION,
+  type AccessHelperProgram,
 } from '../access-protocol.js';
 
 const EINTR = 4;
@@ -229,28 +230,15 @@ function program(): Arm64Asm {
   a.label('restorer');
   sys(SYS_rt_sigreturn).brk();
 
-  exit('exit_eof', HelperExit.EOF);
-  exit('exit_usage', HelperExit.USAGE);
-  exit('exit_orphaned', HelperExit.ORPHANED);
-  exit('exit_setup', HelperExit.SETUP);
-  exit('exit_protocol', HelperExit.PROTOCOL);
-  exit('exit_pipe', HelperExit.PIPE);
+  for (const [label, code] of HELPER_EXITS) exit(label, code);
   a.label('end');
   return a;
 }
 
-/** Labels worth a symbol in the ELF (objdump shows them; the program does not need them). */
-const SYMBOLS = ['_start', 'loop', 'reply', 'op_syscall', 'op_fill', 'op_touch', 'op_load', 'buffer_range', 'op_put',
-  'op_get', 'op_exit', 'send', 'write_all', 'read_all', 'on_fault', 'restorer', 'exit_eof'];
-
 export function arm64AccessHelper(): AccessHelperProgram & { readonly image: ElfImage } {
   const a = program();
   const code = a.assemble();
-  const offs = SYMBOLS.map((n) => a.offsetOf(n));
-  const symbols = SYMBOLS.map((name, i) => {
-    const next = offs.filter((o) => o > offs[i]!).sort((x, y) => x - y)[0] ?? a.offsetOf('end');
-    return { name, offset: offs[i]!, size: next - offs[i]! };
-  });
+  const symbols = labelSymbols((n) => a.offsetOf(n), HELPER_SYMBOLS, a.offsetOf('end'));
   const image = writeExecutable({ machine: 'aarch64', code, entry: a.offsetOf('_start'), bss: { vaddr: BSS, size: BSS_SIZE },
     symbols, pageSize: LOAD_PAGE.aarch64 });
   return { machine: 'aarch64', elf: image.bytes, image, bufferAddr: BUF, bufferSize: BUF_SIZE, loadMax: LOAD_MAX };

@@ -5,8 +5,9 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { buildInitramfs, HOST_ROOT_TAG, MARK, OUT_EXIT, OUT_STDOUT, OUT_TAG } from './initramfs.js';
+import { checkKvmModules, findKvmModules, overlayKvmModules } from './kvm-modules.js';
 import { MissingModuleError } from './modules.js';
 import { parseMemorySize, runQemu, type Accel, type QemuResult } from './qemu.js';
 
@@ -20,6 +21,11 @@ export interface BootAndRunOptions {
    * package tree around it, then in /lib/modules/<release>.
    */
   modules?: string;
+  /**
+   * A dir of rebuilt kvm*.ko(.xz/.zst): they replace the same-named modules of
+   * `modules` for this boot, in a copy of the tree in the work dir (see kvm-modules.ts).
+   */
+  kvmModules?: string;
   /** NUMA nodes (default 1). */
   numa?: number;
   /** vCPUs (default 2). */
@@ -298,10 +304,21 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
   const removeWorkDir = (): void => { if (!opts.keepWorkDir) rmSync(workDir, { recursive: true, force: true }); };
   process.once('exit', removeWorkDir);
   try {
+    let bootModulesDir = modulesDir;
+    if (opts.kvmModules !== undefined) {
+      const release = headerRelease ?? basename(modulesDir);
+      try {
+        const mods = findKvmModules(opts.kvmModules);
+        checkKvmModules(mods, release, modulesDir);
+        bootModulesDir = overlayKvmModules({ modulesDir, modules: mods, release, into: join(workDir, 'kvm-modules') });
+      } catch (e) {
+        return early('initramfs', `--kvm-modules: ${(e as Error).message}`, headerRelease);
+      }
+    }
     let initramfs;
     try {
       initramfs = buildInitramfs({
-        modulesDir,
+        modulesDir: bootModulesDir,
         command: opts.command,
         modules: opts.loadModules,
         env: opts.env,

@@ -7,8 +7,9 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
-import { bootAndRun, readKernelRelease } from '../boot/boot-and-run.js';
+import { bootAndRun, findModulesDir, readKernelRelease } from '../boot/boot-and-run.js';
 import { assertStaticElf } from '../boot/initramfs.js';
+import { checkKvmModules, findKvmModules, KvmModulesError } from '../boot/kvm-modules.js';
 import { parseMemorySize, type Accel } from '../boot/qemu.js';
 import { bootHeader, bootReport } from './boot-ktap.js';
 import { EXIT_FAIL, EXIT_SKIP, UsageError } from './exit-codes.js';
@@ -17,6 +18,7 @@ import type { Io } from './io.js';
 export interface BootCommandOptions {
   kernel: string;
   modules?: string;
+  kvmModules?: string;
   numa: number;
   cpus: number;
   memory: string;
@@ -112,8 +114,22 @@ function validateKernel(opts: BootCommandOptions): void {
     if (!existsSync(opts.modules) || !statSync(opts.modules).isDirectory()) throw new UsageError(`--modules ${opts.modules}: no such directory`);
     if (!existsSync(join(opts.modules, 'modules.dep'))) throw new UsageError(`--modules ${opts.modules}: no modules.dep there (run depmod -b <root> <release>)`);
   }
+  if (opts.kvmModules !== undefined) validateKvmModules(opts.kernel, opts.modules, opts.kvmModules);
   const mib = parseMemorySize(opts.memory);
   if (mib / opts.numa < 128) throw new UsageError(`--memory ${opts.memory} is too little for ${opts.numa} NUMA nodes (128 MiB a node at least)`);
+}
+
+/** --kvm-modules: kvm*.ko files built for this kernel's release, each replacing a module of its tree. */
+function validateKvmModules(kernel: string, modules: string | undefined, dir: string): void {
+  const release = readKernelRelease(kernel);
+  const modulesDir = modules ?? findModulesDir(kernel, release);
+  if (modulesDir === undefined) throw new UsageError(`--kvm-modules: no modules dir found for ${kernel} to replace modules in; pass --modules`);
+  try {
+    checkKvmModules(findKvmModules(dir), release ?? modulesDir.replace(/\/+$/, '').split('/').pop()!, modulesDir);
+  } catch (e) {
+    if (e instanceof KvmModulesError) throw new UsageError(`--kvm-modules: ${e.message}`);
+    throw e;
+  }
 }
 
 export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly string[], io: Io, version: string): Promise<number> {
@@ -131,11 +147,12 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
   }
   const kernel = resolve(opts.kernel);
   const modules = opts.modules === undefined ? undefined : resolve(opts.modules);
+  const kvmModules = opts.kvmModules === undefined ? undefined : resolve(opts.kvmModules);
   // The guest runs the host's node and the bundle through the read-only 9p root, same paths.
   const guestArgv = [process.execPath, bundle, ...guestArgs];
   const release = readKernelRelease(kernel);
   io.out(bootHeader({
-    version, kernel, release, modules, accel: opts.accel, cpus: opts.cpus,
+    version, kernel, release, modules, kvmModules, accel: opts.accel, cpus: opts.cpus,
     memoryMiB: parseMemorySize(opts.memory), numa: opts.numa, timeoutSec: opts.timeout, guestArgv,
   }));
 
@@ -152,6 +169,7 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
     const r = await bootAndRun({
       kernel,
       modules,
+      kvmModules,
       numa: opts.numa,
       cpus: opts.cpus,
       memory: opts.memory,

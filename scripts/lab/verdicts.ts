@@ -170,11 +170,12 @@ export function readCOutput(log: string, exit: number | null): CResult {
   const at = lines.findIndex((l) => l.includes('==== Test Assertion Failure ===='));
   if (at < 0) return { exit, assertion: null, message: null };
   const assertion = lines[at + 1]?.trim() ?? null;
-  // After "pid=... errno=..." come stack frames (numbered, or addr2line's "file:line"), then the message.
+  // After "pid=... errno=..." come the numbered stack frames, then the message.
   let message: string | null = null;
   for (const l of lines.slice(at + 3)) {
     const s = l.trim();
-    if (s === '' || /^\d+\s+0x[0-9a-f]+:/.test(s) || /^(0x[0-9a-f]+|\?\?|\(inlined by\))/.test(s) || /^\S+:\d+$/.test(s)) continue;
+    // stack frames: "<n>\t0x...: fn at file:line", "<n>\t (inlined by) ..."
+    if (s === '' || /^\d+\t/.test(s)) continue;
     message = s;
     break;
   }

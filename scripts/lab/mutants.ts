@@ -322,14 +322,14 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'bind-unaligned-offset',
     file: MAIN,
-    breaks: 'guest_memfd_offset need not be page aligned: the alignment test dropped from both kvm_set_memory_region() and kvm_gmem_bind() (each relying on the other)',
+    breaks: 'guest_memfd_offset need not be page aligned: kvm_set_memory_region() no longer tests the alignment and kvm_gmem_bind() checks the range in pages, which drops the offset\'s sub-page part',
     protects: 'set_memory_region_test: test_add_private_memory_region (offsets 1..page_size-1: EINVAL)',
     anchor: '\tif (mem->flags & KVM_MEM_GUEST_MEMFD &&\n\t    (mem->guest_memfd_offset & (PAGE_SIZE - 1) ||\n\t     mem->guest_memfd_offset + mem->memory_size < mem->guest_memfd_offset))\n\t\treturn -EINVAL;\n',
     replacement: '\tif (mem->flags & KVM_MEM_GUEST_MEMFD &&\n\t    mem->guest_memfd_offset + mem->memory_size < mem->guest_memfd_offset)\n\t\treturn -EINVAL;\n',
     also: [{
       file: GMEM,
       anchor: '\tif (!PAGE_ALIGNED(offset) || offset + size > i_size_read(inode))\n\t\tgoto err;\n',
-      replacement: '\tif (offset + size > i_size_read(inode))\n\t\tgoto err;\n',
+      replacement: '\tif ((offset >> PAGE_SHIFT) + slot->npages > (i_size_read(inode) >> PAGE_SHIFT))\n\t\tgoto err;\n',
     }],
     expect: ['*.memslot_binding.add_private_memory_region'],
     area: 'binding',

@@ -536,6 +536,10 @@ async function main(): Promise<number> {
     ...MUTANTS.map((m): Variant => ({ name: m.name, breaks: m.breaks, protects: m.protects, config: SW_PROTECTED, mutant: m, dir: '' })),
   ].filter((v) => full || only.some((re) => re.test(v.name)));
   if (variants.length === 0) { log('FAIL: no variant matches the arguments'); return 1; }
+  // This run's files only: what an earlier run left of these variants goes.
+  for (const f of readdirSync(OUT)) {
+    if (full || ['stock', 'product-check', ...variants.map((v) => v.name)].some((n) => f.startsWith(`${n}.`))) rmSync(join(OUT, f), { recursive: true, force: true });
+  }
 
   const tBuild = performance.now();
   // Variants of the configuration the tree is in go first: a configuration change means

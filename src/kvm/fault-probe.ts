@@ -108,8 +108,9 @@ export function runFaultProbe(fd: number, spec: ProbeSpec, opts: ProbeOptions = 
     // 'close' comes after the stdio pipes drained, so stdout is complete.
     child.once('close', (code, signal) => {
       // A child that died of SIGBUS did so before we could kill it, even when the timer
-      // fired late (the thread was busy with another case): the SIGBUS is the answer.
-      const status: ProbeStatus = signal === 'SIGBUS' ? 'sigbus' : timedOut ? 'timeout' : signal ? 'signal' : 'exited';
+      // fired late (the thread was busy with another case): the SIGBUS is the answer. So
+      // is an exit of its own: only a child our SIGKILL ended timed out.
+      const status: ProbeStatus = signal === 'SIGBUS' ? 'sigbus' : timedOut && signal === 'SIGKILL' ? 'timeout' : signal ? 'signal' : 'exited';
       finish({ status, code, signal });
     });
     opts.onSpawn?.(child);

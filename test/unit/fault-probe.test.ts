@@ -55,6 +55,17 @@ t.test('a SIGBUS that happened while this thread was busy past the timeout is st
   t.equal(o.armed, true);
 });
 
+t.test('a child that finished by itself while this thread was busy past the timeout did not time out', async (t) => {
+  const spec: ProbeSpec = { op: 'read', mapSize: PAGE * 4, offset: 0, length: PAGE };
+  const pending = runFaultProbe(fd, spec, { timeoutMs: 300 });
+  const until = Date.now() + 1500; // the child reads, prints done and exits meanwhile; the timer fires late
+  while (Date.now() < until) { /* busy */ }
+  const o = await pending;
+  t.equal(o.status, 'exited', 'what the child did, not a timeout');
+  t.equal(o.code, 0);
+  t.equal(o.armed, true);
+});
+
 t.test('a probe that does not fault is a failure', async (t) => {
   const spec: ProbeSpec = { op: 'read', mapSize: PAGE * 4, offset: 0, length: PAGE * 4 };
   const o = await runFaultProbe(fd, spec);

@@ -542,6 +542,11 @@ async function main(): Promise<number> {
   }
 
   const tBuild = performance.now();
+  // A full run forgets the builds of variants the catalogue no longer has.
+  const variantsDir = join(LAB, 'variants');
+  if (full && existsSync(variantsDir)) {
+    for (const d of readdirSync(variantsDir)) if (!variants.some((v) => v.name === d)) rmSync(join(variantsDir, d), { recursive: true, force: true });
+  }
   // Variants of the configuration the tree is in go first: a configuration change means
   // a clean M= build (a minute or two), so each configuration is built in one go.
   const stateFile = join(tree.tree, '.lab-config-state');

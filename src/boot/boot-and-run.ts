@@ -10,6 +10,7 @@ import {
   emptyMarks, HOST_ROOT_TAG, OUT_EXIT, OUT_STDOUT, OUT_TAG, recordMark, STAGE, type Marks,
 } from './init-protocol.js';
 import { buildInitramfs, type GuestShare } from './initramfs.js';
+import { checkKvmModules, findKvmModules, overlayKvmModules } from './kvm-modules.js';
 import { kernelArch, MACHINES, type BootArch } from './machine.js';
 import { MissingModuleError } from './modules.js';
 import { parseMemorySize, runQemu, type Accel, type QemuResult } from './qemu.js';
@@ -24,6 +25,11 @@ export interface BootAndRunOptions {
    * package tree around it, then in /lib/modules/<release>.
    */
   modules?: string;
+  /**
+   * A dir of rebuilt kvm*.ko(.xz/.zst): they replace the same-named modules of
+   * `modules` for this boot, in a copy of the tree in the work dir (see kvm-modules.ts).
+   */
+  kvmModules?: string;
   /** NUMA nodes (default 1). */
   numa?: number;
   /** vCPUs (default 2). */
@@ -299,9 +305,20 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
   const removeWorkDir = (): void => { if (!opts.keepWorkDir) rmSync(workDir, { recursive: true, force: true }); };
   process.once('exit', removeWorkDir);
   try {
+    let bootModulesDir = modulesDir;
+    if (opts.kvmModules !== undefined) {
+      const release = headerRelease ?? basename(modulesDir);
+      try {
+        const mods = findKvmModules(opts.kvmModules);
+        checkKvmModules(mods, release, modulesDir);
+        bootModulesDir = overlayKvmModules({ modulesDir, modules: mods, release, into: join(workDir, 'kvm-modules') });
+      } catch (e) {
+        return early('initramfs', `--kvm-modules: ${(e as Error).message}`, headerRelease);
+      }
+    }
     let prepared: Prepared;
     try {
-      prepared = prepare(opts, machine.modules, machine.elfMachine, modulesDir, workDir);
+      prepared = prepare(opts, machine.modules, machine.elfMachine, bootModulesDir, workDir);
     } catch (e) {
       const kind: BootFailureKind = e instanceof MissingModuleError ? 'missing-modules' : 'initramfs';
       return early(kind, (e as Error).message, headerRelease);

@@ -4,12 +4,13 @@
  * subtest named for the kernel release. See boot-ktap.ts for the report.
  */
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
 import { ARM64_BUNDLE_DIR, ARM64_BUSYBOX, ARM64_NODE, prepareArm64Root } from '../boot/arm64-root.js';
 import { bootAndRun, findModulesDir, modulesDirRelease, readKernelRelease, type BootAndRunOptions } from '../boot/boot-and-run.js';
 import { assertStaticElf } from '../boot/initramfs.js';
+import { checkKvmModules, findKvmModules, KvmModulesError } from '../boot/kvm-modules.js';
 import { KEY, MARK, STAGE } from '../boot/init-protocol.js';
 import { kernelArch, MACHINES, type BootArch } from '../boot/machine.js';
 import { parseMemorySize, type Accel } from '../boot/qemu.js';
@@ -29,6 +30,7 @@ export interface BootCommandOptions {
   kernel: string;
   format: BootFormat;
   modules?: string;
+  kvmModules?: string;
   numa: number;
   cpus: number;
   memory: string;
@@ -177,8 +179,22 @@ function validateKernel(opts: BootCommandOptions): void {
     if (!existsSync(opts.modules) || !statSync(opts.modules).isDirectory()) throw new UsageError(`--modules ${opts.modules}: no such directory`);
     if (!existsSync(join(opts.modules, 'modules.dep'))) throw new UsageError(`--modules ${opts.modules}: no modules.dep there (run depmod -b <root> <release>)`);
   }
+  if (opts.kvmModules !== undefined) validateKvmModules(opts.kernel, opts.modules, opts.kvmModules);
   const mib = parseMemorySize(opts.memory);
   if (mib / opts.numa < 128) throw new UsageError(`--memory ${opts.memory} is too little for ${opts.numa} NUMA nodes (128 MiB a node at least)`);
+}
+
+/** --kvm-modules: kvm*.ko files built for this kernel's release, each replacing a module of its tree. */
+function validateKvmModules(kernel: string, modules: string | undefined, dir: string): void {
+  const release = readKernelRelease(kernel);
+  const modulesDir = modules ?? findModulesDir(kernel, release);
+  if (modulesDir === undefined) throw new UsageError(`--kvm-modules: no modules dir found for ${kernel} to replace modules in; pass --modules`);
+  try {
+    checkKvmModules(findKvmModules(dir), release ?? modulesDirRelease(modulesDir) ?? basename(resolve(modulesDir)), modulesDir);
+  } catch (e) {
+    if (e instanceof KvmModulesError) throw new UsageError(`--kvm-modules: ${e.message}`);
+    throw e;
+  }
 }
 
 /**
@@ -233,6 +249,7 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
   }
   const kernel = resolve(opts.kernel);
   const modules = opts.modules === undefined ? undefined : resolve(opts.modules);
+  const kvmModules = opts.kvmModules === undefined ? undefined : resolve(opts.kvmModules);
   const g = await guestSetup(arch, bundle, [...(flat ? ['--format', 'ktap-flat'] : []), ...guestArgs]);
   if (g.kind === 'skip') return skipAll(g.reason);
   if (g.kind === 'error') {
@@ -245,7 +262,7 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
     return dir === undefined ? undefined : modulesDirRelease(dir);
   })();
   io.out(bootHeader({
-    version, kernel, release, modules, accel: opts.accel, cpus: opts.cpus,
+    version, kernel, release, modules, kvmModules, accel: opts.accel, cpus: opts.cpus,
     memoryMiB: parseMemorySize(opts.memory), numa: opts.numa, timeoutSec: opts.timeout, guestArgv,
     ...(machineLine ? { machine: machineLine } : {}),
   }, flat));
@@ -274,6 +291,7 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
     const r = await bootAndRun({
       kernel,
       modules,
+      kvmModules,
       numa: opts.numa,
       cpus: opts.cpus,
       memory: opts.memory,

@@ -157,6 +157,8 @@ export interface BootHeaderInfo {
   kernel: string;
   release?: string;
   modules?: string;
+  /** --kvm-modules: the dir whose kvm*.ko replace the kernel's own. */
+  kvmModules?: string;
   accel: string;
   cpus: number;
   memoryMiB: number;
@@ -178,6 +180,7 @@ export function bootHeader(h: BootHeaderInfo, flat = false): string {
   const lines = [
     versionLine(0),
     ...diagLines(0, `gmemtest ${h.version} boot: kernel ${h.kernel} (release ${h.release ?? 'unknown'}), modules ${h.modules ?? 'looked up next to the kernel'}`),
+    ...(h.kvmModules === undefined ? [] : diagLines(0, `kvm modules: ${h.kvmModules} (in place of the kernel's own, for this boot)`)),
     ...diagLines(0, `accel: ${h.accel}; ${h.cpus} vCPUs, ${h.memoryMiB} MiB, ${h.numa} NUMA node${h.numa === 1 ? '' : 's'}, timeout ${h.timeoutSec} s`),
     ...(h.machine ? diagLines(0, `arch: ${h.machine.arch}, ${h.machine.qemu}${h.machine.board ? ` -M ${h.machine.board}` : ''}; ` +
       `guest root ${h.machine.root} (ready in ${(h.machine.rootMs / 1000).toFixed(1)} s)`) : []),

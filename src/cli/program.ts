@@ -80,6 +80,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .usage('--kernel <vmlinuz> [options] [-- <gmemtest args>]')
     .requiredOption('--kernel <path>', 'kernel image (bzImage/vmlinuz)')
     .option('--modules <dir>', 'the kernel\'s modules dir, holding modules.dep (default: looked up next to the kernel)')
+    .option('--kvm-modules <dir>', 'rebuilt kvm*.ko(.xz/.zst) that replace the kernel\'s own for this boot (vermagic must match)')
     .addOption(new Option('--numa <n>', 'NUMA nodes').argParser(numaArg).default(1))
     .addOption(new Option('--cpus <n>', 'vCPUs').argParser(cpusArg).default(2))
     .addOption(new Option('--memory <size>', 'guest memory (e.g. 2G, 1536M)').argParser(memoryArg).default('2G'))

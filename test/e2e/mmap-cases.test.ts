@@ -116,8 +116,10 @@ if (!existsSync(DEV)) {
     t.ok(r.childPids.size >= 1, `access helpers were seen (${r.childPids.size})`);
     // A child seen between fork and exec still shows the parent's command line.
     const helper = (c: string): boolean => /^gmem-access \d+/.test(c);
-    t.ok(r.childCmds.some(helper) && r.childCmds.every((c) => helper(c) || c.includes(BIN) || /dist\/(cli\/main\.js|bundle\/gmemtest\.mjs)/.test(c) || c === ''),
-      'every child was an access helper (no Node child)', { childCmds: r.childCmds });
+    // (Under load the poll may see only helpers already exiting, whose command line reads
+    // empty; the in-process test below counts every access exactly.)
+    t.ok(r.childCmds.every((c) => helper(c) || c.includes(BIN) || /dist\/(cli\/main\.js|bundle\/gmemtest\.mjs)/.test(c) || c === ''),
+      'every child seen was an access helper (no Node child)', { childCmds: r.childCmds });
     const alive = [...r.childPids].filter((p) => existsSync(`/proc/${p}`) && helper(cmdline(p)));
     t.same(alive, [], 'no access helper outlives the run');
   });

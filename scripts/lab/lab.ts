@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { bootAndRun, type BootResult } from '../../src/boot/boot-and-run.js';
 import { checkCatalogue, editsOf, mutate, MUTANTS, type Mutant } from './mutants.js';
 import { upstreamGaps } from './upstream-cases.js';
+import { parseProgress, PROGRESS_ENV, StatusLine } from '../../src/cli/progress.js';
 import { UPSTREAM } from '../../src/cases/catalogue.js';
 import {
   cCaught, compactIds, cSummary, globToRegExp, incompleteBecause, leafVerdicts, notOkCases, readCOutput, readGuestKtap,
@@ -293,14 +294,37 @@ function guestScript(cDir: string, v: Variant): string {
 
 const machineFailure = (r: BootResult): string | undefined => (!r.ok && ['kernel-panic', 'no-result', 'timeout'].includes(r.failure) ? r.failure : undefined);
 
-async function bootOnce(k: Manifest, v: Variant, cDir: string, tmpRoot: string): Promise<{ r: BootResult; files: Map<string, string> }> {
+/**
+ * While a boot runs, its progress on the status line: the guest's gmemtest writes its
+ * progress events to gmemtest.stderr and the script its stamps to times, both in the
+ * results share, which the host sees as they are written.
+ */
+function watchGuest(tmpRoot: string, status: StatusLine): () => void {
+  if (!status.active) return () => {};
+  const timer = setInterval(() => {
+    for (const d of readdirSync(tmpRoot)) {
+      const out = join(tmpRoot, d, 'out');
+      const read = (f: string): string => { try { return readFileSync(join(out, f), 'utf8'); } catch { return ''; } };
+      if (/^gmemtest /m.test(read('times'))) { status.update({ phase: 'running', detail: 'the C selftests' }); continue; }
+      const events = read('gmemtest.stderr').split('\n').map(parseProgress).filter((e) => e !== null && e.phase === 'running');
+      const last = events.at(-1);
+      if (last) status.update(last);
+      else if (existsSync(out)) status.update({ phase: 'booting' });
+    }
+  }, 1000);
+  return () => clearInterval(timer);
+}
+
+async function bootOnce(k: Manifest, v: Variant, cDir: string, tmpRoot: string, status: StatusLine): Promise<{ r: BootResult; files: Map<string, string> }> {
   // bootAndRun makes its work dir in os.tmpdir(): here, so that the lab finds (and removes) it.
   const savedTmp = process.env.TMPDIR;
   process.env.TMPDIR = tmpRoot;
   let r: BootResult;
+  const unwatch = watchGuest(tmpRoot, status);
   try {
-    r = await bootInGuest(k, v, cDir);
+    r = await bootInGuest(k, v, cDir, status.active);
   } finally {
+    unwatch();
     if (savedTmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmp;
   }
@@ -315,7 +339,7 @@ async function bootOnce(k: Manifest, v: Variant, cDir: string, tmpRoot: string):
   return { r, files };
 }
 
-function bootInGuest(k: Manifest, v: Variant, cDir: string): Promise<BootResult> {
+function bootInGuest(k: Manifest, v: Variant, cDir: string, progress: boolean): Promise<BootResult> {
   return bootAndRun({
     kernel: k.vmlinuz,
     modules: k.modules,
@@ -324,15 +348,16 @@ function bootInGuest(k: Manifest, v: Variant, cDir: string): Promise<BootResult>
     timeoutSec: 480,
     command: ['/bin/sh', '-c', guestScript(cDir, v)],
     cwd: ROOT,
-    env: { NO_COLOR: '1' },
+    env: { NO_COLOR: '1', ...(progress ? { [PROGRESS_ENV]: '1' } : {}) },
     keepWorkDir: true,
     tailLines: 80,
   });
 }
 
-async function boot(k: Manifest, v: Variant, cDir: string, tmpRoot: string): Promise<BootOutcome> {
+async function boot(k: Manifest, v: Variant, cDir: string, tmpRoot: string, status: StatusLine): Promise<BootOutcome> {
   const t0 = performance.now();
-  let { r, files } = await bootOnce(k, v, cDir, tmpRoot);
+  status.update({ phase: 'booting' });
+  let { r, files } = await bootOnce(k, v, cDir, tmpRoot, status);
   let retried: string | undefined;
   // The emulated machine can fail now and then (see the matrix), and on a loaded host a
   // TCG guest can be slow enough for gmemtest's 10 s child timeouts: a boot that ended in
@@ -345,9 +370,10 @@ async function boot(k: Manifest, v: Variant, cDir: string, tmpRoot: string): Pro
   if (crash !== undefined) {
     writeFileSync(join(OUT, `${v.name}.attempt1.console.txt`), r.consoleTail.join('\n'));
     writeFileSync(join(OUT, `${v.name}.attempt1.ktap`), files.get('gmemtest.ktap') ?? '');
+    status.clear();
     log(`   retry: ${v.name}: ${crash}; booting once more (attempt 1 in .cache/lab/${v.name}.attempt1.*)`);
     retried = crash;
-    ({ r, files } = await bootOnce(k, v, cDir, tmpRoot));
+    ({ r, files } = await bootOnce(k, v, cDir, tmpRoot, status));
   }
   const ktapText = files.get('gmemtest.ktap') ?? '';
   const exitText = files.get('gmemtest.exit')?.trim();
@@ -360,7 +386,9 @@ async function boot(k: Manifest, v: Variant, cDir: string, tmpRoot: string): Pro
   writeFileSync(join(OUT, `${v.name}.ktap`), ktapText);
   writeFileSync(join(OUT, `${v.name}.console.txt`), r.consoleTail.join('\n'));
   for (const t of C_TESTS) if (files.has(`${t.name}.log`)) writeFileSync(join(OUT, `${v.name}.${t.name}.log`), files.get(`${t.name}.log`)!);
-  if (files.get('gmemtest.stderr')) writeFileSync(join(OUT, `${v.name}.gmemtest.stderr`), files.get('gmemtest.stderr')!);
+  // Its stderr without the progress events the status line read from it.
+  const stderr = (files.get('gmemtest.stderr') ?? '').split('\n').filter((l) => parseProgress(l) === null).join('\n').trim();
+  if (stderr) writeFileSync(join(OUT, `${v.name}.gmemtest.stderr`), `${stderr}\n`);
   const times: Record<string, number> = { prep: r.timings.prepMs / 1000, qemu: r.timings.qemuMs / 1000 };
   if (r.timings.initMs !== undefined) times.init = r.timings.initMs / 1000;
   let prev: number | undefined;
@@ -565,12 +593,16 @@ async function main(): Promise<number> {
   const current = existsSync(stateFile) ? readFileSync(stateFile, 'utf8').trim() : '';
   const buildOrder = [...variants].sort((a, b) => Number(sha({ RECIPE, delta: b.config }) === current) - Number(sha({ RECIPE, delta: a.config }) === current));
   for (const v of buildOrder) {
+    const status = new StatusLine(`test:lab build ${v.name}`);
+    status.update({ phase: 'building' });
     try {
       buildVariant(tree, v);
+      status.done(v.built === 'cached' ? 'cached' : `built in ${secs(v.buildMs)}`);
       log(`== lab: build ${v.name}: ${v.built === 'cached' ? 'cached' : `built in ${secs(v.buildMs)}`}`);
     } catch (e) {
       v.buildError = (e as Error).message;
       v.dir = null;
+      status.done('FAILED');
       log(`== lab: build ${v.name}: FAILED: ${v.buildError}`);
     }
   }
@@ -580,8 +612,10 @@ async function main(): Promise<number> {
   const tBoot = performance.now();
   const stockVariant: Variant = { name: 'stock', breaks: 'nothing: Debian\'s own kvm.ko', protects: 'the baseline', config: {}, dir: null };
   log(`== lab: boot stock ${k.release} (QEMU/TCG, 2 NUMA nodes): gmemtest, ${C_TESTS.map((c) => c.name).join(', ')}`);
-  const stock = await boot(k, stockVariant, selftests.dir, tmpRoot);
+  const stockStatus = new StatusLine('test:lab stock');
+  const stock = await boot(k, stockVariant, selftests.dir, tmpRoot, stockStatus);
   const rows: Row[] = [judgeBase(stockVariant, stock, undefined)];
+  stockStatus.done(rows[0]!.gmemtest);
   log(`   ${rows[0]!.gmemtest} in ${secs(stock.wallMs)} (${timesText(stock.times)})${rows[0]!.problems.length ? `: ${rows[0]!.problems.join('; ')}` : ''}`);
   for (const v of variants) {
     if (v.dir === null) {
@@ -593,8 +627,10 @@ async function main(): Promise<number> {
       continue;
     }
     log(`== lab: boot ${v.name}`);
-    const b = await boot(k, v, selftests.dir, tmpRoot);
+    const status = new StatusLine(`test:lab ${v.name}`);
+    const b = await boot(k, v, selftests.dir, tmpRoot, status);
     const row = v.mutant ? judgeMutant(v, b) : judgeBase(v, b, stock);
+    status.done(row.gmemtest);
     rows.push(row);
     log(`   ${row.gmemtest} in ${secs(b.wallMs)} (${timesText(b.times)}); gmemtest not ok: ${row.notOk.length ? compactIds(row.notOk) : '-'}; complete: ${row.complete ? 'yes' : `no (${row.incomplete.join('; ')})`}; C: ${row.cVerdict}`);
     for (const p of row.problems) log(`   - ${p}`);

@@ -116,6 +116,11 @@ export class StatusLine {
     this.#draw();
   }
 
+  /** Erases the line for a moment (before other output); the next update draws it again. */
+  clear(): void {
+    if (this.active && !this.#closed) this.out.write('\r\x1b[K');
+  }
+
   /** The last state, with `result`, left on its own line. */
   done(result: string): void {
     if (this.#closed) return;

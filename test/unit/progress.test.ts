@@ -41,6 +41,8 @@ t.test('a status line on a terminal: rewritten in place, left with its result; n
   s.update({ phase: 'booting' });
   clock = 12_400;
   s.update({ phase: 'running', n: 3, m: 49 });
+  s.clear();
+  t.ok(out.endsWith('12 s\r\x1b[K'), 'clear() erases the line for other output');
   s.done('exit 0');
   s.update({ phase: 'running', n: 4, m: 49 });
   t.same(out.split('\r\x1b[K').filter(Boolean), [

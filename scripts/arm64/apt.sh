@@ -28,53 +28,16 @@ arm64_die() { arm64_log "error: $*"; exit 1; }
 # Exit 3: the archive is unreachable (callers report SKIP with the last line).
 arm64_skip() { arm64_log "SKIP: $*"; exit 3; }
 
-arm64_mirror() {
-  if [[ -n ${GMEMTEST_DEBIAN_MIRROR:-} ]]; then printf '%s\n' "$GMEMTEST_DEBIAN_MIRROR"; return; fi
-  local uri
-  uri=$(env -u APT_CONFIG apt-get indextargets --format '$(REPO_URI)' 'Created-By: Packages' 'Label: Debian' 2>/dev/null | head -n1)
-  printf '%s\n' "${uri:-http://deb.debian.org/debian/}"
-}
+# shellcheck source=../lib/private-apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/private-apt.sh"
 
 # Writes the configuration (idempotent) and exports APT_CONFIG.
 arm64_apt_setup() {
-  local uri keyring=/usr/share/keyrings/debian-archive-keyring.gpg s
-  [[ -r $keyring ]] || arm64_die "$keyring missing (package debian-archive-keyring)"
-  uri=$(arm64_mirror)
-  mkdir -p "$ARM64_APT_DIR"/{lists/partial,archives/partial,cache,parts.d,sources.d,prefs.d}
   local suites=(sid bookworm) extra
   read -r -a extra <<<"${GMEMTEST_ARM64_EXTRA_SUITES:-}"
   suites+=("${extra[@]}")
-  for s in "${suites[@]}"; do
-    printf 'deb [arch=arm64 signed-by=%s] %s %s main\n' "$keyring" "$uri" "$s"
-  done >"$ARM64_APT_DIR/sources.list"
-  cat >"$ARM64_APT_DIR/apt.conf" <<CONF
-Dir::State "$ARM64_APT_DIR";
-Dir::State::Lists "$ARM64_APT_DIR/lists";
-Dir::State::status "/dev/null";
-Dir::Cache "$ARM64_APT_DIR/cache";
-Dir::Cache::archives "$ARM64_APT_DIR/archives";
-Dir::Cache::pkgcache "$ARM64_APT_DIR/cache/pkgcache.bin";
-Dir::Cache::srcpkgcache "$ARM64_APT_DIR/cache/srcpkgcache.bin";
-Dir::Etc::sourcelist "$ARM64_APT_DIR/sources.list";
-Dir::Etc::sourceparts "$ARM64_APT_DIR/sources.d";
-Dir::Etc::parts "$ARM64_APT_DIR/parts.d";
-Dir::Etc::preferencesparts "$ARM64_APT_DIR/prefs.d";
-APT::Architecture "arm64";
-APT::Architectures { "arm64"; };
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-Acquire::Check-Valid-Until "false";
-Acquire::Retries "2";
-Acquire::http::Timeout "30";
-Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
-CONF
-  export APT_CONFIG=$ARM64_APT_DIR/apt.conf
-}
-
-arm64_unreachable() {
-  grep -Eiq 'Could not resolve|Temporary failure resolving|Could not connect|Connection (failed|timed out|refused)|Network is unreachable|No route to host|Unable to connect' "$1"
+  private_apt_write "$ARM64_APT_DIR" arm64 "$(private_apt_mirror)" "${suites[@]}" \
+    || arm64_die "$PRIVATE_APT_KEYRING missing (package debian-archive-keyring)"
 }
 
 # apt-get update, at most once per $ARM64_APT_MAX_AGE seconds (default 6 h),
@@ -92,7 +55,7 @@ arm64_apt_update() {
     return 0
   fi
   cat "$log" >&2
-  arm64_unreachable "$log" || arm64_die "apt-get update with the arm64 configuration failed"
+  private_apt_unreachable "$log" || arm64_die "apt-get update with the arm64 configuration failed"
   compgen -G "$ARM64_APT_DIR/lists/*_Packages*" >/dev/null || arm64_skip "the package archive cannot be reached and no arm64 package lists are cached"
   arm64_log "warning: the package archive cannot be reached; using the cached package lists"
   return 1
@@ -111,7 +74,7 @@ arm64_download() {
   local log=$dest/.download.log
   if ! (cd "$dest" && apt-get download "$@") >"$log" 2>&1; then
     cat "$log" >&2
-    arm64_unreachable "$log" && arm64_skip "cannot download $* from the package archive"
+    private_apt_unreachable "$log" && arm64_skip "cannot download $* from the package archive"
     arm64_die "apt-get download $* failed"
   fi
   rm -f "$log"

@@ -88,57 +88,8 @@ ensure_tools() {
 }
 
 # --- private apt configuration ---------------------------------------------
-mirror() {
-  if [[ -n ${GMEMTEST_DEBIAN_MIRROR:-} ]]; then
-    printf '%s\n' "$GMEMTEST_DEBIAN_MIRROR"
-    return
-  fi
-  env -u APT_CONFIG apt-get indextargets --format '$(REPO_URI)' 'Created-By: Packages' 'Label: Debian' 2>/dev/null \
-    | head -n1
-}
-
-write_apt_config() {
-  local uri=$1
-  mkdir -p "$APTDIR"/{lists/partial,archives/partial,cache,parts.d,sources.d,prefs.d}
-  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-  [[ -r $keyring ]] || die "$keyring missing (package debian-archive-keyring)"
-  {
-    for s in "${suites[@]}"; do
-      printf 'deb [arch=amd64 signed-by=%s] %s %s main\n' "$keyring" "$uri" "$s"
-    done
-  } >"$APTDIR/sources.list"
-  cat >"$APTDIR/apt.conf" <<EOF
-Dir::State "$APTDIR";
-Dir::State::Lists "$APTDIR/lists";
-Dir::State::status "/dev/null";
-Dir::Cache "$APTDIR/cache";
-Dir::Cache::archives "$APTDIR/archives";
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-Dir::Etc::sourcelist "$APTDIR/sources.list";
-Dir::Etc::sourceparts "$APTDIR/sources.d";
-Dir::Etc::parts "$APTDIR/parts.d";
-Dir::Etc::preferencesparts "$APTDIR/prefs.d";
-APT::Architecture "amd64";
-APT::Architectures { "amd64"; };
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-// The archive reachable from CI may be a frozen copy whose Release files are
-// past their Valid-Until date; signatures are still checked.
-Acquire::Check-Valid-Until "false";
-Acquire::Retries "2";
-Acquire::http::Timeout "30";
-Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
-EOF
-  export APT_CONFIG="$APTDIR/apt.conf"
-}
-
-# Does this apt output look like the archive could not be reached at all?
-unreachable_output() {
-  grep -Eiq 'Could not resolve|Temporary failure resolving|Could not connect|Connection (failed|timed out|refused)|Network is unreachable|No route to host|Unable to connect' "$1"
-}
+# shellcheck source=../lib/private-apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/private-apt.sh"
 
 # --- per suite ---------------------------------------------------------------
 # Print the value of field $2 of package $1 (one version, as apt-cache picks).
@@ -206,7 +157,7 @@ prepare_suite() {
     local out="$dir.tmp/download.log"
     if ! (cd "$dir.tmp/debs" && apt-get download "${pkgs[@]}") >"$out" 2>&1; then
       cat "$out" >&2
-      if unreachable_output "$out"; then rm -rf "$dir.tmp"; skip "cannot download ${pkgs[*]} from the package archive"; fi
+      if private_apt_unreachable "$out"; then rm -rf "$dir.tmp"; skip "cannot download ${pkgs[*]} from the package archive"; fi
       die "apt-get download ${pkgs[*]} failed"
     fi
     local deb
@@ -282,16 +233,15 @@ main() {
   : >"$manifest_tmp.entries"
 
   local uri
-  uri=$(mirror)
-  [[ -n $uri ]] || die "no Debian mirror in the host's apt sources; set GMEMTEST_DEBIAN_MIRROR"
-  write_apt_config "$uri"
+  uri=$(private_apt_mirror)
+  private_apt_write "$APTDIR" amd64 "$uri" "${suites[@]}" || die "$PRIVATE_APT_KEYRING missing (package debian-archive-keyring)"
 
   local out="$APTDIR/update.log"
   local update_ok=1
   if ! apt-get update >"$out" 2>&1 || grep -Eq '^(Err|E):' "$out"; then update_ok=0; fi
   if [[ $update_ok == 0 ]]; then
     cat "$out" >&2
-    if ! unreachable_output "$out"; then die "apt-get update with the private configuration failed"; fi
+    if ! private_apt_unreachable "$out"; then die "apt-get update with the private configuration failed"; fi
     # Offline: fall back on what the cache holds, if it holds every suite.
     local s d
     for s in "${suites[@]}"; do

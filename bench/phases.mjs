@@ -1,22 +1,46 @@
-// One whole gmemtest run (KTAP, default options) in this process, split into phases:
-// Node's own start-up, loading gmemtest's module graph, and main() (device open, probe,
-// plan, cases, report). The KTAP is counted, not printed; one JSON line goes to stdout.
-// performance.now() counts from the process's time origin, i.e. from Node's start.
+// One whole gmemtest run in this process, split into phases. Prints one JSON line.
+//
+//   node bench/phases.mjs [program module (bench/build/phases-program.mjs)] [gmemtest args...]
+//
+// The program module is dist/cli/program.js bundled into one file as the product's
+// bundle is (bench/run.mjs and bench/guest.mjs write it), so the load is what
+// bin/gmemtest loads. Phases, in ms from the process's time origin:
+//   bootMs   Node's own start-up, up to this script's first line
+//   ffiMs    loading ffi-rs's native binding (the .node file: read, dlopen, init)
+//   loadMs   importing the program: read, compile, evaluate (libc bindings, errno set-up)
+//   mainMs   main(): device open, probe, plan, the cases, the report
+//   casesMs  the sum of the cases' own durations (from --format json, in this run)
+// The output goes nowhere (counted); --format json is used to get the case durations.
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
 const bootMs = performance.now();
-const { main } = await import('../dist/cli/program.js');
-const loadedMs = performance.now();
-let bytes = 0;
-const io = { out: (t) => { bytes += t.length; }, err: (t) => { process.stderr.write(t); } };
-const code = await main([], io);
-const doneMs = performance.now();
-const t = performance.nodeTiming;
-process.stdout.write(`${JSON.stringify({
-  v8StartMs: t.v8Start,
-  bootstrapCompleteMs: t.bootstrapComplete,
-  bootMs,
-  loadMs: loadedMs - bootMs,
-  mainMs: doneMs - loadedMs,
-  totalMs: doneMs,
-  code,
-  ktapBytes: bytes,
-})}\n`);
+const program = process.argv[2] ?? new URL('./build/phases-program.mjs', import.meta.url).pathname;
+
+const t0 = performance.now();
+let ffiMs = null;
+try {
+  // The binding src/kvm/ffi.ts loads, resolved from the program's location.
+  const req = createRequire(pathToFileURL(program));
+  const fromFfiRs = createRequire(req.resolve('ffi-rs'));
+  fromFfiRs(`@yuuang/ffi-rs-${process.platform}-${process.arch}-gnu`);
+  ffiMs = performance.now() - t0;
+} catch {
+  // not this platform's binding: counted in loadMs
+}
+const t1 = performance.now();
+const { main } = await import(pathToFileURL(program).href);
+const t2 = performance.now();
+let text = '';
+const io = { out: (s) => { text += s; }, err: (s) => { process.stderr.write(s); } };
+const code = await main(['--format', 'json', ...process.argv.slice(3)], io);
+const t3 = performance.now();
+let casesMs = 0;
+let cases = 0;
+for (const r of JSON.parse(text).results ?? []) {
+  if (r.kind === 'case') {
+    casesMs += r.duration_ms;
+    cases++;
+  }
+}
+process.stdout.write(`${JSON.stringify({ bootMs, ffiMs, loadMs: t2 - t1, mainMs: t3 - t2, casesMs, cases, totalMs: t3, code })}\n`);

@@ -1,0 +1,60 @@
+// What the one-file bundle (dist/bundle/gmemtest.mjs, what bin/gmemtest and every
+// gmemtest boot guest run) loads before it does anything: inside a TCG guest each module
+// costs tens to thousands of milliseconds, so the start-up must not load the packages and
+// Node built-ins that only some commands use; and those commands must still find them.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BUNDLE = join(ROOT, 'dist', 'bundle', 'gmemtest.mjs');
+/**
+ * node as a user's shell would start it. The test runner hooks every child it spawns
+ * (NODE_OPTIONS, which load child_process themselves): env -i starts node without them.
+ */
+const clean = (...env: string[]): string[] =>
+  ['-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `HOME=${process.env.HOME ?? '/root'}`, ...env, process.execPath];
+
+/** Runs the bundle with `args`; returns the built-ins and CommonJS files it loaded. */
+function loadedBy(args: readonly string[]): { builtins: Set<string>; files: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'gmemtest-startup-'));
+  try {
+    const hook = join(dir, 'hook.cjs');
+    const out = join(dir, 'loaded.json');
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({
+      list: process.moduleLoadList, files: Object.keys(require.cache) })));\n`);
+    spawnSync('env', [...clean(), '-r', hook, BUNDLE, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const r = JSON.parse(readFileSync(out, 'utf8')) as { list: string[]; files: string[] };
+    const builtins = new Set(r.list.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)));
+    return { builtins, files: r.files.filter((f) => f !== hook) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+t.test('the start-up loads neither xmlbuilder2 nor the built-ins of other commands', async (t) => {
+  for (const args of [['--version'], ['--list']]) {
+    const { builtins, files } = loadedBy(args);
+    for (const m of ['child_process', 'crypto', 'zlib', 'tty', 'net', 'internal/process/report']) {
+      t.notOk(builtins.has(m), `${args.join(' ')}: ${m} is not loaded`);
+    }
+    t.same(files.filter((f) => f.includes('node_modules') && !f.includes('ffi-rs')), [], `${args.join(' ')}: no package but ffi-rs's binding`);
+  }
+});
+
+t.test('the commands that use them still load them', async (t) => {
+  // junit: xmlbuilder2; kcidb: crypto's createHash; pretty: tty (chalk). (boot's spawn and
+  // spawnSync: test/unit/bundle-lazy.test.ts and the boot tests.)
+  const junit = spawnSync('env', [...clean(), BUNDLE, '--list', '--format', 'junit'], { encoding: 'utf8' });
+  t.equal(junit.status, 0, 'gmemtest --list --format junit runs');
+  const xml = spawnSync('env', [...clean(), BUNDLE, '--format', 'junit', '--filter', 'default_vm.guest_memfd_flags'], { encoding: 'utf8' });
+  t.match(xml.stdout, /^<\?xml version="1.0"/, 'a JUnit document, built by xmlbuilder2');
+  const kcidb = spawnSync('env', [...clean(), BUNDLE, '--format', 'kcidb', '--filter', 'default_vm.guest_memfd_flags'], { encoding: 'utf8' });
+  const doc = JSON.parse(kcidb.stdout) as { tests?: { id: string }[] };
+  t.ok((doc.tests ?? []).length > 0, 'a KCIDB document with tests');
+  const pretty = execFileSync('env', [...clean('FORCE_COLOR=1'), BUNDLE, '--format', 'pretty', '--filter', 'default_vm.guest_memfd_flags'], { encoding: 'utf8' });
+  t.match(pretty, /guest_memfd_flags/, 'pretty output, coloured through chalk');
+});

@@ -17,6 +17,11 @@
 // import is rewritten to the absolute path of the package's entry file as
 // resolved from the project root. (NODE_PATH is no help: ESM ignores it.)
 //
+// Node built-ins that only some commands use (child_process and zlib for `boot`, crypto
+// for KCIDB ids, tty for colour) are loaded on first use (lazyBuiltins below): an ES
+// module's imports are hoisted, so the one-file bundle would otherwise load them, and
+// child_process's net/dgram behind it, in every run.
+//
 // The package version is baked in (define __GMEMTEST_VERSION__), so the bundle
 // does not depend on finding package.json relative to its own URL;
 // src/cli/version.ts falls back to reading package.json when not bundled.
@@ -35,17 +40,59 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 // that every guest run would otherwise read and parse.
 export const EXTERNALS = ['ffi-rs', 'xmlbuilder2'];
 export const DEFAULT_BUNDLE = { entry: 'dist/cli/main.js', outfile: 'dist/bundle/gmemtest.mjs' };
+/** Built-ins the bundle loads when one of their exports is first touched. */
+export const LAZY_BUILTINS = ['child_process', 'crypto', 'tty', 'zlib'];
+
+/**
+ * Each import or require() of a LAZY_BUILTINS module becomes a CommonJS stand-in whose
+ * exports are getters (the same names, read off the module at build time): the first
+ * one read loads the real module and hands back its value itself, so functions, classes
+ * and constants stay what they are (`instanceof`, `new`, `this`). esbuild reads named
+ * imports of a CommonJS module at each use, so nothing is read at load time.
+ * `node:process` becomes the global process object (an ES import of the built-in would
+ * copy every property, running lazy getters such as process.report).
+ */
+function lazyBuiltins() {
+  const here = createRequire(import.meta.url);
+  const filter = new RegExp(`^(node:)?(${[...LAZY_BUILTINS, 'process'].join('|')})$`);
+  return {
+    name: 'lazy-builtins',
+    setup(b) {
+      b.onResolve({ filter }, (args) => {
+        const id = args.path.replace(/^node:/, '');
+        // The stand-in's own require() is of the real module.
+        if (args.namespace === 'lazy-builtin') return { path: `node:${id}`, external: true };
+        return { path: id, namespace: 'lazy-builtin' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path: id }) => {
+        if (id === 'process') return { contents: 'module.exports = globalThis.process;\n', loader: 'js' };
+        const getters = Object.keys(here(`node:${id}`))
+          .map((k) => `  ${JSON.stringify(k)}: { enumerable: true, get: () => real()[${JSON.stringify(k)}] },`);
+        const contents = [
+          `// node:${id}, loaded on first use (scripts/bundle.mjs lazyBuiltins)`,
+          'let loaded;',
+          `const real = () => (loaded ??= require('node:${id}'));`,
+          'module.exports = Object.defineProperties({}, {',
+          ...getters,
+          '});',
+          '',
+        ].join('\n');
+        return { contents, loader: 'js' };
+      });
+    },
+  };
+}
 
 /**
  * @param {{entry: string, outfile: string, format?: 'esm'|'cjs', absoluteExternals?: boolean,
- *          minify?: boolean, externals?: string[]}} opts
+ *          minify?: boolean, externals?: string[], lazyBuiltins?: boolean}} opts
  * @returns {Promise<{outfile: string, bytes: number, ms: number}>}
  */
 export async function bundle(opts) {
   const format = opts.format ?? 'esm';
   const externals = opts.externals ?? EXTERNALS;
   const requireFromRoot = createRequire(resolve(PROJECT_ROOT, 'package.json'));
-  const plugins = [];
+  const plugins = opts.lazyBuiltins === false ? [] : [lazyBuiltins()];
   if (opts.absoluteExternals) {
     const filter = new RegExp(`^(${externals.map((e) => e.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(/.*)?$`);
     plugins.push({

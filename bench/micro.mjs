@@ -20,6 +20,7 @@ import { EINVAL } from '../dist/kvm/errno.js';
 import { Kvm } from '../dist/kvm/kvm.js';
 import { libc, setInterceptor } from '../dist/kvm/libc.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../dist/kvm/uapi/kvm.js';
+import { kvmResources } from '../dist/runner/leaks.js';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -131,6 +132,12 @@ crossingUs(() => h.syscall(SYS_getpid), 5);
 const roundTripMs = crossingUs(() => h.syscall(SYS_getpid), Math.max(5, probes * 3)) / 1000;
 h.close();
 
+// The runner's leak check scans /proc/self/fd and /proc/self/maps before and after each case.
+kvmResources();
+const leakScanMs = crossingUs(() => kvmResources(), Math.max(5, probes * 3)) / 1000;
+let fds = 0;
+try { fds = (await import('node:fs')).readdirSync('/proc/self/fd').length; } catch { /* no procfs */ }
+
 // FFI crossings (libc calls) of each piece, counted through the seam.
 let count = 0;
 const counted = (f) => { count = 0; f(); return count; };
@@ -160,4 +167,5 @@ process.stdout.write(`${JSON.stringify({
     spawnToReady: med(ready), spawnToClosed: med(lifecycle), roundTrip: r3(roundTripMs),
   },
   crossings,
+  leakScan: { ms: r3(leakScanMs), fds },
 })}\n`);

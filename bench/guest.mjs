@@ -76,6 +76,7 @@ function itemsScript(b, o, p) {
     ['node', [NODE, '-e', '0']],
     ['gmemtest', [NODE, p.bundle]],
     ...(p.upstream ? [['upstream_c', [p.upstream]]] : []),
+    ...(p.c ? [['c_baseline', [p.c]]] : []),
     ...p.variants.map((v) => [`variant:${v.name}`, [NODE, v.bundle]]),
   ];
   const lines = [
@@ -92,7 +93,9 @@ function itemsScript(b, o, p) {
     '  echo "$n $name $a $b $rc"',
     '}',
     `item node_first ${[NODE, '-e', '0'].map(sh).join(' ')}`,
-    // The bundle's first run: node is cached by now, the bundle and ffi-rs's binding are not.
+    // The boot's first use of KVM (and of the C binary), then the bundle's first run: node
+    // and KVM are warm by then, the bundle and ffi-rs's binding are not.
+    ...(p.upstream ? [`item upstream_c_first ${sh(p.upstream)}`] : []),
     `item gmemtest_first ${[NODE, p.bundle].map(sh).join(' ')}`,
   ];
   for (let r = 0; r < o.rounds; r++) {
@@ -101,6 +104,8 @@ function itemsScript(b, o, p) {
   }
   lines.push(`item micro ${[NODE, p.micro, '--calls', '4095', '--rounds', '3', '--probes', '5', ...(p.c ? ['--c', p.c] : [])].map(sh).join(' ')}`);
   lines.push(`item phases ${[NODE, join(BENCH, 'phases.mjs'), p.phasesProgram].map(sh).join(' ')}`);
+  // Per-case durations of each variant beside the current build's (phases above).
+  for (const v of p.variants) lines.push(`item ${sh(`json:${v.name}`)} ${[NODE, v.bundle, '--format', 'json'].map(sh).join(' ')}`);
   if (o.profile && b === 0) {
     lines.push(`item profile ${[NODE, '--cpu-prof', '--cpu-prof-dir', '__OUT__/prof', '--cpu-prof-interval', String(PROFILE_INTERVAL_US), p.bundle]
       .map(sh).join(' ').replace(`'__OUT__/prof'`, '"$out/prof"')}`);
@@ -184,6 +189,7 @@ function summariseGuest(boots, itemRuns, p, profile, upstreamWhy) {
   const totals = new Map();
   const micro = [];
   const phases = [];
+  const variantCases = [];
   for (const items of itemRuns) {
     for (const it of items) {
       if (it.name === 'micro') {
@@ -196,12 +202,19 @@ function summariseGuest(boots, itemRuns, p, profile, upstreamWhy) {
         continue;
       }
       if (it.name === 'profile') continue;
+      if (it.name.startsWith('json:')) {
+        try {
+          const doc = JSON.parse(it.out);
+          variantCases.push({ name: it.name.slice(5), perCase: Object.fromEntries(doc.results.filter((r) => r.kind === 'case').map((r) => [r.id, r.duration_ms])) });
+        } catch { /* a variant without --format json output: no per-case column */ }
+        continue;
+      }
       add(it.name, it.ms);
       if (it.name.startsWith('gmemtest') || it.name.startsWith('variant:')) {
         const t = ktapTotals(it.out);
         totals.set(it.name, t ? `pass:${t.pass} fail:${t.fail} skip:${t.skip} error:${t.error}` : `no Totals (exit ${it.rc})`);
       }
-      if (it.name === 'upstream_c') totals.set(it.name, `exit ${it.rc}`);
+      if (it.name.startsWith('upstream_c') || it.name === 'c_baseline') totals.set(it.name, `exit ${it.rc}`);
     }
   }
   const st = (k) => stats(series.get(k) ?? []);
@@ -226,23 +239,47 @@ function summariseGuest(boots, itemRuns, p, profile, upstreamWhy) {
       crossingGetpagesizeUs: mm('crossing.getpagesizeUs'), crossingSyscallUs: mm('crossing.syscallGetpidUs'),
       faultingProbeMs: mm('helperMs.faultingProbe'), firstFaultingProbeMs: mm('helperMs.firstFaultingProbe'),
       helperSpawnToReadyMs: mm('helperMs.spawnToReady'), helperSpawnToClosedMs: mm('helperMs.spawnToClosed'),
-      helperRoundTripMs: mm('helperMs.roundTrip'), crossings: micro[0].crossings, raw: micro,
+      helperRoundTripMs: mm('helperMs.roundTrip'), leakScanMs: mm('leakScan.ms'), sweepOpenMs: mm('sweepOpenMs'),
+      crossings: micro[0].crossings, raw: micro,
     },
     phases: phases.length === 0 ? null : Object.fromEntries(['bootMs', 'ffiMs', 'loadMs', 'mainMs', 'casesMs', 'totalMs']
       .map((k) => [k, median(phases.map((x) => x[k]))])),
+    perCaseMs: perCaseMedians(phases),
     ratios: {
       gmemtest_over_floor: ratio(gm, floor),
       gmemtest_over_node: ratio(gm, nodeMs),
       gmemtest_over_c: ratio(gm, cMs),
     },
     variants: p.variants.map((v) => ({ name: v.name, spec: v.spec, commit: v.commit ?? null,
-      medianMs: m(`variant:${v.name}`), overCurrent: ratio(m(`variant:${v.name}`), gm) })),
+      medianMs: m(`variant:${v.name}`), overCurrent: ratio(m(`variant:${v.name}`), gm),
+      perCaseMs: perCaseMedians(variantCases.filter((x) => x.name === v.name)) })),
     upstreamSkipped: upstreamWhy,
     profile,
   };
   g.ratios.sweep_over_c = ratio(g.micro?.sweepUs, g.micro?.cUs);
   g.ratios.per_call_over_c = ratio(g.micro?.perCallUs, g.micro?.cUs);
   return g;
+}
+
+/** id -> median ms over the boots' phases runs (--format json inside the guest). */
+function perCaseMedians(phases) {
+  const ids = [...new Set(phases.flatMap((x) => Object.keys(x.perCase ?? {})))];
+  return Object.fromEntries(ids.map((id) => [id, median(phases.map((x) => x.perCase?.[id]))]));
+}
+
+/** The per-case table: one row per case, one column per flag set. */
+export function perCaseTable(perCase, d = 2) {
+  const cols = [];
+  const rows = new Map();
+  for (const [id, ms] of Object.entries(perCase)) {
+    const parts = id.split('.');
+    const col = parts.length > 2 ? parts.slice(1, -1).join('.') : '(vm)';
+    const row = parts.length > 2 ? `${parts[0]}.${parts.at(-1)}` : id;
+    if (!cols.includes(col)) cols.push(col);
+    if (!rows.has(row)) rows.set(row, {});
+    rows.get(row)[col] = ms;
+  }
+  return table([...rows].map(([r, x]) => [r, ...cols.map((c) => f(x[c], d))]), ['case', ...cols]);
 }
 
 function summarisePhases(list) {
@@ -260,10 +297,12 @@ export function printGuest(g) {
   console.log(`  load at each boot: ${g.load.map((l) => `[${l.loadavg.join(' ')}${l.qemus ? `, ${l.qemus} other QEMU` : ''}]`).join(' ')}\n`);
   const rows = [
     msRow('in-guest node -e 0 (warm)', g.ms.node, 0),
+    msRow("  the boot's first (node read over 9p)", g.ms.node_first, 0),
     msRow('in-guest gmemtest (bundle, KTAP, warm)', g.ms.gmemtest, 0),
-    msRow('  its first run in the boot (bundle cold)', g.ms.gmemtest_first, 0),
+    msRow("  the boot's first (bundle, ffi-rs cold)", g.ms.gmemtest_first, 0),
     msRow('in-guest upstream C guest_memfd_test', g.ms.upstream_c, 0),
-    msRow("  the boot's first node -e 0 (node cold)", g.ms.node_first, 0),
+    msRow("  the boot's first (first use of KVM)", g.ms.upstream_c_first, 0),
+    msRow("C baseline (the suite's syscalls, helpers as forks)", g.ms.c_baseline, 0),
     ...g.variants.map((v) => msRow(`variant ${v.name} (${v.spec})`, g.ms[`variant:${v.name}`], 0)),
   ];
   if (g.phases) {
@@ -276,6 +315,22 @@ export function printGuest(g) {
   console.log(table(rows, ['guest series', 'min', 'median', 'max', 'n']));
   if (g.upstreamSkipped) console.log(`  upstream C: skipped: ${g.upstreamSkipped}`);
   console.log(`  results: ${Object.entries(g.totals).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+
+  if (g.perCaseMs && Object.keys(g.perCaseMs).length > 0) {
+    const sum = Object.values(g.perCaseMs).reduce((a, x) => a + (x ?? 0), 0);
+    console.log(`\nin-guest per-case duration (ms, medians of the phases runs, --format json; sum ${f(sum, 0)} ms)\n`);
+    console.log(perCaseTable(g.perCaseMs, 0));
+    const withCases = g.variants.filter((v) => Object.keys(v.perCaseMs).length > 0);
+    if (withCases.length > 0) {
+      const ids = Object.keys(g.perCaseMs);
+      const total = (pc) => ids.reduce((a, id) => a + (pc[id] ?? 0), 0);
+      console.log('\nin-guest per-case duration, current build and variants (ms, medians; --format json runs of the same boots)\n');
+      console.log(table([
+        ...ids.map((id) => [id, f(g.perCaseMs[id], 0), ...withCases.map((v) => f(v.perCaseMs[id], 0))]),
+        ['(sum)', f(total(g.perCaseMs), 0), ...withCases.map((v) => f(total(v.perCaseMs), 0))],
+      ], ['case', 'current', ...withCases.map((v) => v.name)]));
+    }
+  }
 
   const pb = g.perBoot.boot;
   const pi = g.perBoot.items;
@@ -302,6 +357,9 @@ export function printGuest(g) {
       ['access helper: faulting access, spawn to reaped (ms)', f(u.faultingProbeMs, 1)],
       ['access helper: spawn to READY / to closed, no access (ms)', `${f(u.helperSpawnToReadyMs, 1)} / ${f(u.helperSpawnToClosedMs, 1)}`],
       ['access helper: one request round trip (ms)', f(u.helperRoundTripMs, 2)],
+      ['access helper: the first faulting access of a process (ms)', f(u.firstFaultingProbeMs, 1)],
+      ['the ioctl sweep routine: generate and load (ms)', f(u.sweepOpenMs, 1)],
+      ["the runner's leak scan of /proc/self (ms)", f(u.leakScanMs, 1)],
       ['FFI crossings: spawn / round trip / faulting fill to reaped / close',
         `${u.crossings.spawnToReady} / ${u.crossings.roundTrip} / ${u.crossings.faultingFillToReaped} / ${u.crossings.closeIdle}`],
     ], ['unit', 'median']));

@@ -36,11 +36,11 @@ const io = { out: (s) => { text += s; }, err: (s) => { process.stderr.write(s); 
 const code = await main(['--format', 'json', ...process.argv.slice(3)], io);
 const t3 = performance.now();
 let casesMs = 0;
-let cases = 0;
+const perCase = {};
 for (const r of JSON.parse(text).results ?? []) {
   if (r.kind === 'case') {
     casesMs += r.duration_ms;
-    cases++;
+    perCase[r.id] = r.duration_ms;
   }
 }
-process.stdout.write(`${JSON.stringify({ bootMs, ffiMs, loadMs: t2 - t1, mainMs: t3 - t2, casesMs, cases, totalMs: t3, code })}\n`);
+process.stdout.write(`${JSON.stringify({ bootMs, ffiMs, loadMs: t2 - t1, mainMs: t3 - t2, casesMs, totalMs: t3, code, perCase })}\n`);

@@ -28,7 +28,7 @@ import {
   BENCH, BUILD, buildBaseline, caseDurations, describeLoad, ensureBuilt, f, loadNow, median, msRow, must, NODE, ratio,
   ROOT, round, stats, table, timed, verdict,
 } from './lib.mjs';
-import { prepareGuestPrograms, printGuest, printProfile, runGuest } from './guest.mjs';
+import { perCaseTable, prepareGuestPrograms, printGuest, printProfile, runGuest } from './guest.mjs';
 import { readProfile, summarise } from './profile.mjs';
 import { buildVariant } from './variant.mjs';
 
@@ -73,7 +73,7 @@ async function runHost(o, c, programs, variants) {
     node: [], suite: [], firstByte: [], list: [], json: [], bundle: [], c: [], cWork: [], cProbe: [], cCases: [],
     phaseBoot: [], phaseFfi: [], phaseLoad: [], phaseMain: [], phaseCases: [], phaseTotal: [],
     perCallUs: [], sweepUs: [], cUs: [], probeMs: [], helperReadyMs: [], helperRoundTripMs: [],
-    crossing0Us: [], crossing7Us: [],
+    crossing0Us: [], crossing7Us: [], leakScanMs: [], sweepOpenMs: [],
   };
   const v = Object.fromEntries(variants.map((x) => [x.name, []]));
   const perCase = new Map();
@@ -131,6 +131,8 @@ async function runHost(o, c, programs, variants) {
     s.helperRoundTripMs.push(m.helperMs.roundTrip);
     s.crossing0Us.push(m.crossing.getpagesizeUs);
     s.crossing7Us.push(m.crossing.syscallGetpidUs);
+    s.leakScanMs.push(m.leakScan.ms);
+    s.sweepOpenMs.push(m.sweepOpenMs);
     crossings = m.crossings;
 
     if (variants.length > 0) {
@@ -188,18 +190,8 @@ function printHost(h, o, c) {
   ], ['host series', 'min', 'median', 'max', 'n']));
   if (h.cInfo) console.log(`  C baseline: ${h.cInfo.children} child processes (the access helpers' part), ${h.cInfo.unexpected} unexpected results`);
 
-  const cols = [];
-  const rows = new Map();
-  for (const [id, x] of h.perCase) {
-    const parts = id.split('.');
-    const col = parts.length > 2 ? parts.slice(1, -1).join('.') : '(vm)';
-    const row = parts.length > 2 ? `${parts[0]}.${parts.at(-1)}` : id;
-    if (!cols.includes(col)) cols.push(col);
-    if (!rows.has(row)) rows.set(row, {});
-    rows.get(row)[col] = median(x);
-  }
   console.log(`\nper-case median duration (ms, from --format json; sum ${f(h.caseSum, 1)} ms)\n`);
-  console.log(table([...rows].map(([r, x]) => [r, ...cols.map((cc) => f(x[cc], 2))]), ['case', ...cols]));
+  console.log(perCaseTable(Object.fromEntries([...h.perCase].map(([id, x]) => [id, median(x)]))));
 
   console.log('\nunit costs (bench/micro.mjs, medians of rounds)\n');
   console.log(table([
@@ -211,6 +203,8 @@ function printHost(h, o, c) {
     msRow('faulting access via the helper, spawn to reaped (ms)', st.probeMs, 3),
     msRow('access helper spawn to READY (ms)', st.helperReadyMs, 3),
     msRow('access helper request round trip (ms)', st.helperRoundTripMs, 3),
+    msRow('the ioctl sweep routine: generate and load (ms)', st.sweepOpenMs, 3),
+    msRow("the runner's leak scan of /proc/self (ms)", st.leakScanMs, 3),
   ], ['unit', 'min', 'median', 'max', 'n']));
   if (h.crossings) {
     const x = h.crossings;

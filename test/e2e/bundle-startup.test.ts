@@ -1,9 +1,10 @@
-// What the one-file bundle (dist/bundle/gmemtest.mjs, what bin/gmemtest and every
-// gmemtest boot guest run) loads before it does anything: inside a TCG guest each module
-// costs tens to thousands of milliseconds, so the start-up must not load the packages and
-// Node built-ins that only some commands use; and those commands must still find them.
+// What the bundle (dist/bundle/gmemtest.mjs, the loader of gmemtest.cjs, what bin/gmemtest
+// and every gmemtest boot guest run) loads before it does anything: inside a TCG guest each
+// module costs tens to thousands of milliseconds, so the start-up must not load the packages
+// and Node built-ins that only some commands use; and those commands must still find them.
+// And the loader's V8 code cache: written by a run, used by the next, never trusted blindly.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,4 +58,38 @@ t.test('the commands that use them still load them', async (t) => {
   t.ok((doc.tests ?? []).length > 0, 'a KCIDB document with tests');
   const pretty = execFileSync('env', [...clean('FORCE_COLOR=1'), BUNDLE, '--format', 'pretty', '--filter', 'default_vm.guest_memfd_flags'], { encoding: 'utf8' });
   t.match(pretty, /guest_memfd_flags/, 'pretty output, coloured through chalk');
+});
+
+t.test('the loader: V8 code cache written by a run, used by the next, refused when it is not V8\'s', async (t) => {
+  // A copy of the bundle inside the checkout (so that ffi-rs resolves as from dist/bundle/).
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, '.cache', 'bundle-loader-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const f of ['gmemtest.mjs', 'gmemtest.cjs']) writeFileSync(join(dir, f), readFileSync(join(ROOT, 'dist', 'bundle', f)));
+  const caches = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.v8cache')).sort();
+  const run = (...args: string[]): { out: string; said: string[] } => {
+    const r = spawnSync('env', [...clean('GMEMTEST_V8CACHE_DEBUG=1'), join(dir, 'gmemtest.mjs'), ...args], { encoding: 'utf8' });
+    return { out: r.stdout, said: r.stderr.split('\n').filter((l) => l.startsWith('gmemtest: v8cache: ')).map((l) => l.slice(19)) };
+  };
+  const filter = ['--filter', 'default_vm.flags-none.*'];
+  t.same(run('--version').said, ['none'], '--version: no cache, and writes none');
+  t.same(caches(), [], 'nothing written');
+  const first = run(...filter);
+  t.same(first.said, ['none', 'wrote the run cache'], 'a run writes the run cache');
+  t.equal(caches().length, 1, 'one cache file');
+  t.match(caches()[0], /^gmemtest\.cjs\.[0-9a-f]{16}\..+\.run\.v8cache$/, 'named for the program, V8 and the architecture');
+  const second = run(...filter);
+  t.same(second.said, ['used the run cache'], 'the next run uses it and writes nothing');
+  t.equal(second.out, first.out, 'the same KTAP either way');
+  writeFileSync(join(dir, caches()[0]!), Buffer.from('not a V8 code cache'));
+  t.same(run(...filter).said, ['the run cache was refused', 'wrote the run cache'], 'a cache V8 refuses is written again');
+  t.same(run(...filter).said, ['used the run cache'], 'and then used');
+  const off = spawnSync('env', [...clean('GMEMTEST_V8CACHE_DEBUG=1', 'GMEMTEST_V8CACHE=off'), join(dir, 'gmemtest.mjs'), ...filter], { encoding: 'utf8' });
+  t.match(off.stderr, /v8cache: none/, 'GMEMTEST_V8CACHE=off reads none');
+  t.equal(off.stdout, first.out, 'and the KTAP is the same');
+});
+
+t.test('npm run build wrote the start-up cache beside the program', async (t) => {
+  const files = readdirSync(join(ROOT, 'dist', 'bundle'));
+  t.ok(files.some((f) => /^gmemtest\.cjs\.[0-9a-f]{16}\..+\.startup\.v8cache$/.test(f)), files.join(', '));
 });

@@ -70,6 +70,9 @@ function phasesOf(t) {
   };
 }
 
+/** `env VAR=VALUE...` before a variant's command, when it has variables. */
+const envArgs = (v) => (Object.keys(v.env ?? {}).length ? ['env', ...Object.entries(v.env).map(([k, x]) => `${k}=${x}`)] : []);
+
 /** The items script for boot `b`: rounds of the rotating series, then the one-offs. */
 function itemsScript(b, o, p) {
   const series = [
@@ -77,7 +80,7 @@ function itemsScript(b, o, p) {
     ['gmemtest', [NODE, p.bundle]],
     ...(p.upstream ? [['upstream_c', [p.upstream]]] : []),
     ...(p.c ? [['c_baseline', [p.c]]] : []),
-    ...p.variants.map((v) => [`variant:${v.name}`, [NODE, v.bundle]]),
+    ...p.variants.map((v) => [`variant:${v.name}`, [...envArgs(v), NODE, v.bundle]]),
   ];
   const lines = [
     '#!/bin/sh',
@@ -105,7 +108,7 @@ function itemsScript(b, o, p) {
   lines.push(`item micro ${[NODE, p.micro, '--calls', '4095', '--rounds', '3', '--probes', '5', ...(p.c ? ['--c', p.c] : [])].map(sh).join(' ')}`);
   lines.push(`item phases ${[NODE, join(BENCH, 'phases.mjs'), p.phasesProgram].map(sh).join(' ')}`);
   // Per-case durations of each variant beside the current build's (phases above).
-  for (const v of p.variants) lines.push(`item ${sh(`json:${v.name}`)} ${[NODE, v.bundle, '--format', 'json'].map(sh).join(' ')}`);
+  for (const v of p.variants) lines.push(`item ${sh(`json:${v.name}`)} ${[...envArgs(v), NODE, v.bundle, '--format', 'json'].map(sh).join(' ')}`);
   if (o.profile && b === 0) {
     lines.push(`item profile ${[NODE, '--cpu-prof', '--cpu-prof-dir', '__OUT__/prof', '--cpu-prof-interval', String(PROFILE_INTERVAL_US), p.bundle]
       .map(sh).join(' ').replace(`'__OUT__/prof'`, '"$out/prof"')}`);
@@ -250,7 +253,7 @@ function summariseGuest(boots, itemRuns, p, profile, upstreamWhy) {
       gmemtest_over_node: ratio(gm, nodeMs),
       gmemtest_over_c: ratio(gm, cMs),
     },
-    variants: p.variants.map((v) => ({ name: v.name, spec: v.spec, commit: v.commit ?? null,
+    variants: p.variants.map((v) => ({ name: v.name, spec: v.label ?? v.spec, commit: v.commit ?? null,
       medianMs: m(`variant:${v.name}`), overCurrent: ratio(m(`variant:${v.name}`), gm),
       perCaseMs: perCaseMedians(variantCases.filter((x) => x.name === v.name)) })),
     upstreamSkipped: upstreamWhy,

@@ -137,10 +137,10 @@ async function runHost(o, c, programs, variants) {
 
     if (variants.length > 0) {
       // The current bundle and each variant's, launched the same way, in a rotating order.
-      const runs = [['(current)', BUNDLE], ...variants.map((x) => [x.name, x.bundle])];
+      const runs = [['(current)', BUNDLE, {}], ...variants.map((x) => [x.name, x.bundle, x.env])];
       const k0 = i % runs.length;
-      for (const [name, file] of [...runs.slice(k0), ...runs.slice(0, k0)]) {
-        const r = must(await timed(NODE, [file]), `node ${file}`);
+      for (const [name, file, env] of [...runs.slice(k0), ...runs.slice(0, k0)]) {
+        const r = must(await timed(NODE, [file], { env }), `node ${file}`);
         (name === '(current)' ? s.bundle : v[name]).push(r.wallMs);
       }
     }
@@ -161,7 +161,7 @@ async function runHost(o, c, programs, variants) {
   };
   return {
     load: loads, st, perCase, caseSum, ratios, cInfo, crossings,
-    variants: variants.map((x) => ({ name: x.name, spec: x.spec, commit: x.commit ?? null, ms: stats(v[x.name]),
+    variants: variants.map((x) => ({ name: x.name, spec: x.label, commit: x.commit ?? null, ms: stats(v[x.name]),
       overCurrent: ratio(stats(v[x.name])?.median, med('bundle')) })),
   };
 }

@@ -96,7 +96,11 @@ if (!existsSync(DEV)) {
   });
 
   t.test('a full run: the cases pass (NUMA ones SKIP on one node), no child left behind', async (t) => {
-    const r = await gmemtest(['--vm-type', 'default_vm', '--format', 'json']);
+    // A helper lives about a millisecond, and a 5 ms poll of /proc sees it only now and
+    // then (fewer the faster the run): up to five runs, until one shows a helper's argv.
+    const helper = (c: string): boolean => /^gmem-access \d+/.test(c);
+    let r = await gmemtest(['--vm-type', 'default_vm', '--format', 'json']);
+    for (let i = 1; i < 5 && !r.childCmds.some(helper); i++) r = await gmemtest(['--vm-type', 'default_vm', '--format', 'json']);
     t.equal(r.code, 0, 'exit code 0');
     const res = JSON.parse(r.out) as { results: { id: string; status: string; reason: string | null; diagnostics: string[] }[] };
     const cases = res.results.filter((x) => NEW.has(x.id.split('.').pop()!));
@@ -111,10 +115,8 @@ if (!existsSync(DEV)) {
         t.equal(c.status, 'pass', `${c.id} passes`, { diagnostics: c.diagnostics });
       }
     }
-    // A helper lives about a millisecond: a 5 ms poll of /proc sees some of them.
     t.ok(r.childPids.size >= 1, `access helpers were seen (${r.childPids.size})`);
     // A child seen between fork and exec still shows the parent's command line.
-    const helper = (c: string): boolean => /^gmem-access \d+/.test(c);
     t.ok(r.childCmds.some(helper) && r.childCmds.every((c) => helper(c) || c.includes(BIN) || /dist\/(cli\/main\.js|bundle\/gmemtest\.mjs)/.test(c) || c === ''),
       'every child was an access helper (no Node child)', { childCmds: r.childCmds });
     const alive = [...r.childPids].filter((p) => existsSync(`/proc/${p}`) && helper(cmdline(p)));

@@ -51,10 +51,7 @@ async function bundleInto(entry, name) {
 /** The one-file programs the guest runs besides the product's bundle. */
 export async function prepareGuestPrograms() {
   mkdirSync(BUILD, { recursive: true });
-  return {
-    micro: await bundleInto(join(BENCH, 'micro.mjs'), 'micro.mjs'),
-    phasesProgram: await bundleInto(join(ROOT, 'dist', 'cli', 'program.js'), 'phases-program.mjs'),
-  };
+  return { micro: await bundleInto(join(BENCH, 'micro.mjs'), 'micro.mjs') };
 }
 
 function phasesOf(t) {
@@ -106,7 +103,7 @@ function itemsScript(b, o, p) {
     for (const [name, argv] of [...series.slice(k), ...series.slice(0, k)]) lines.push(`item ${sh(name)} ${argv.map(sh).join(' ')}`);
   }
   lines.push(`item micro ${[NODE, p.micro, '--calls', '4095', '--rounds', '3', '--probes', '5', ...(p.c ? ['--c', p.c] : [])].map(sh).join(' ')}`);
-  lines.push(`item phases ${[NODE, join(BENCH, 'phases.mjs'), p.phasesProgram].map(sh).join(' ')}`);
+  lines.push(`item phases ${[NODE, join(BENCH, 'phases.mjs')].map(sh).join(' ')}`);
   // Per-case durations of each variant beside the current build's (phases above).
   for (const v of p.variants) lines.push(`item ${sh(`json:${v.name}`)} ${[...envArgs(v), NODE, v.bundle, '--format', 'json'].map(sh).join(' ')}`);
   if (o.profile && b === 0) {
@@ -243,10 +240,13 @@ function summariseGuest(boots, itemRuns, p, profile, upstreamWhy) {
       faultingProbeMs: mm('helperMs.faultingProbe'), firstFaultingProbeMs: mm('helperMs.firstFaultingProbe'),
       helperSpawnToReadyMs: mm('helperMs.spawnToReady'), helperSpawnToClosedMs: mm('helperMs.spawnToClosed'),
       helperRoundTripMs: mm('helperMs.roundTrip'), leakScanMs: mm('leakScan.ms'), sweepOpenMs: mm('sweepOpenMs'),
+      leakFdsMs: mm('leakScan.fdsMs'), leakMapsMs: mm('leakScan.mapsMs'), fds: mm('leakScan.fds'), mapsBytes: mm('leakScan.mapsBytes'),
       crossings: micro[0].crossings, raw: micro,
     },
-    phases: phases.length === 0 ? null : Object.fromEntries(['bootMs', 'ffiMs', 'loadMs', 'mainMs', 'casesMs', 'totalMs']
-      .map((k) => [k, median(phases.map((x) => x[k]))])),
+    phases: phases.length === 0 ? null : {
+      ...Object.fromEntries(['bootMs', 'ffiMs', 'compileMs', 'runMs', 'casesMs', 'totalMs'].map((k) => [k, median(phases.map((x) => x[k]))])),
+      cache: phases.map((x) => x.cache).join(', '),
+    },
     perCaseMs: perCaseMedians(phases),
     ratios: {
       gmemtest_over_floor: ratio(gm, floor),
@@ -311,8 +311,8 @@ export function printGuest(g) {
   if (g.phases) {
     rows.push(['in-process: node start-up', '', f(g.phases.bootMs, 0), '', '']);
     rows.push(['in-process: ffi-rs binding load', '', f(g.phases.ffiMs, 0), '', '']);
-    rows.push(['in-process: program load (read, compile, run)', '', f(g.phases.loadMs, 0), '', '']);
-    rows.push(['in-process: main()', '', f(g.phases.mainMs, 0), '', '']);
+    rows.push([`in-process: program read + compile (cache: ${g.phases.cache})`, '', f(g.phases.compileMs, 0), '', '']);
+    rows.push(['in-process: program run (set-up, probe, cases, report)', '', f(g.phases.runMs, 0), '', '']);
     rows.push(['in-process:   the cases (sum)', '', f(g.phases.casesMs, 0), '', '']);
   }
   console.log(table(rows, ['guest series', 'min', 'median', 'max', 'n']));
@@ -363,6 +363,7 @@ export function printGuest(g) {
       ['access helper: the first faulting access of a process (ms)', f(u.firstFaultingProbeMs, 1)],
       ['the ioctl sweep routine: generate and load (ms)', f(u.sweepOpenMs, 1)],
       ["the runner's leak scan of /proc/self (ms)", f(u.leakScanMs, 1)],
+      [`  every fd's link (${f(u.fds, 0)} fds) / /proc/self/maps (${f(u.mapsBytes / 1024, 0)} KiB) (ms)`, `${f(u.leakFdsMs, 1)} / ${f(u.leakMapsMs, 1)}`],
       ['FFI crossings: spawn / round trip / faulting fill to reaped / close',
         `${u.crossings.spawnToReady} / ${u.crossings.roundTrip} / ${u.crossings.faultingFillToReaped} / ${u.crossings.closeIdle}`],
     ], ['unit', 'median']));

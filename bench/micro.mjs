@@ -135,8 +135,19 @@ h.close();
 // The runner's leak check scans /proc/self/fd and /proc/self/maps before and after each case.
 kvmResources();
 const leakScanMs = crossingUs(() => kvmResources(), Math.max(5, probes * 3)) / 1000;
+// Its two halves: every fd's link, and the text of /proc/self/maps.
+const fs = await import('node:fs');
 let fds = 0;
-try { fds = (await import('node:fs')).readdirSync('/proc/self/fd').length; } catch { /* no procfs */ }
+let mapsBytes = 0;
+let fdsMs = null;
+let mapsMs = null;
+try {
+  fds = fs.readdirSync('/proc/self/fd').length;
+  fdsMs = crossingUs(() => {
+    for (const n of fs.readdirSync('/proc/self/fd')) { try { fs.readlinkSync(`/proc/self/fd/${n}`); } catch { /* gone */ } }
+  }, Math.max(5, probes * 3)) / 1000;
+  mapsMs = crossingUs(() => { mapsBytes = fs.readFileSync('/proc/self/maps', 'utf8').length; }, Math.max(5, probes * 3)) / 1000;
+} catch { /* no procfs */ }
 
 // FFI crossings (libc calls) of each piece, counted through the seam.
 let count = 0;
@@ -167,5 +178,5 @@ process.stdout.write(`${JSON.stringify({
     spawnToReady: med(ready), spawnToClosed: med(lifecycle), roundTrip: r3(roundTripMs),
   },
   crossings,
-  leakScan: { ms: r3(leakScanMs), fds },
+  leakScan: { ms: r3(leakScanMs), fds, fdsMs: r3(fdsMs), mapsMs: r3(mapsMs), mapsBytes },
 })}\n`);

@@ -153,13 +153,15 @@ const NOT_A_RUN = ['-h', '--help', '-V', '--version', '--list', 'help', 'caps', 
  * `hash` is the program's sha256 (from the build), so a cache never meets another
  * program; V8 itself refuses one of another V8 or other flags (it is then written again).
  * GMEMTEST_V8CACHE=off reads and writes none; =startup writes the start-up cache;
+ * GMEMTEST_V8CACHE_DIR=<dir> writes it there instead (gmemtest boot's guests: the results
+ * share, from where the host keeps it beside the program for the next boots);
  * GMEMTEST_V8CACHE_DEBUG=1 says on stderr which cache was used and written.
  */
 export function loaderSource(program, hash) {
   return `// Written by scripts/bundle.mjs: the loader of ${program} (see loaderSource there).
 import { accessSync, constants, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
@@ -190,9 +192,10 @@ debug(cachedData === undefined ? 'none' : used ? \`used the \${kind} cache\` : \
 const run = !process.argv.slice(2).some((a) => ${JSON.stringify(NOT_A_RUN)}.includes(a));
 const write = mode === 'startup' ? 'startup' : mode !== 'off' && used !== 'run' && run ? 'run' : null;
 let writable = false;
+const writeDir = process.env.GMEMTEST_V8CACHE_DIR || here;
 if (write !== null) {
   try {
-    accessSync(here, constants.W_OK);
+    accessSync(writeDir, constants.W_OK);
     writable = true;
   } catch {
     // a read-only install (a guest's 9p root): nothing to write
@@ -202,9 +205,10 @@ if (writable) {
   process.once('exit', (code) => {
     if (code !== 0 && code !== 1 && code !== 4) return;
     try {
-      const tmp = \`\${cacheFile(write)}.\${process.pid}.tmp\`;
+      const file = join(writeDir, basename(cacheFile(write)));
+      const tmp = \`\${file}.\${process.pid}.tmp\`;
       writeFileSync(tmp, script.createCachedData());
-      renameSync(tmp, cacheFile(write));
+      renameSync(tmp, file);
       debug(\`wrote the \${write} cache\`);
     } catch (e) {
       debug(\`could not write the \${write} cache: \${e.message}\`);

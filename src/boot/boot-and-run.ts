@@ -55,6 +55,11 @@ export interface BootAndRunOptions {
   onConsoleLine?: (line: string, msSinceStart: number) => void;
   /** Keep the temporary work dir (initramfs, results share) and report it. */
   keepWorkDir?: boolean;
+  /**
+   * Called with the results share's host directory once QEMU has exited, before the work
+   * dir is removed: files the command left in GMEMTEST_OUT_DIR besides its stdout.
+   */
+  collect?: (outDir: string) => void;
 }
 
 /** Host-side milliseconds, counted from QEMU's start, at which /init reached each stage. */
@@ -282,6 +287,11 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
       qemuStderr: q.stderr,
       workDir: opts.keepWorkDir ? workDir : undefined,
     };
+    try {
+      opts.collect?.(prepared.outDir);
+    } catch {
+      // the caller's extra: never the boot's result
+    }
     return collect(q, marks, prepared.outDir, common);
   } finally {
     process.off('exit', removeWorkDir);

@@ -3,11 +3,12 @@
  * single-file bundle of gmemtest inside it, and report the guest's KTAP as a
  * subtest named for the kernel release. See boot-ktap.ts for the report.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { accessSync, constants, copyFileSync, existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
 import { bootAndRun, readKernelRelease } from '../boot/boot-and-run.js';
+import { GUEST_OUT_DIR } from '../boot/init-protocol.js';
 import { assertStaticElf } from '../boot/initramfs.js';
 import { parseMemorySize, type Accel } from '../boot/qemu.js';
 import { emptyTotals } from '../ktap/totals.js';
@@ -103,6 +104,27 @@ export function bundlePath(): string | undefined {
   return candidates.find((c) => existsSync(c));
 }
 
+/**
+ * The V8 code cache a guest's run wrote into the results share (the bundle's loader, told
+ * by GMEMTEST_V8CACHE_DIR: the guest's own root is read-only), kept beside the bundle for
+ * the next boots when there is none yet and that directory is writable.
+ */
+export function keepCodeCache(outDir: string, bundle: string): void {
+  for (const f of readdirSync(outDir)) {
+    if (!f.endsWith('.run.v8cache')) continue;
+    const dest = join(dirname(bundle), f);
+    if (existsSync(dest)) continue;
+    try {
+      accessSync(dirname(bundle), constants.W_OK);
+      const tmp = `${dest}.${process.pid}.tmp`;
+      copyFileSync(join(outDir, f), tmp);
+      renameSync(tmp, dest);
+    } catch {
+      // a read-only install: the next boot trains its own again
+    }
+  }
+}
+
 function validateKernel(opts: BootCommandOptions): void {
   let st;
   try {
@@ -174,8 +196,9 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
       command: guestArgv,
       // The host root is the guest's root: relative paths (--xfail FILE) mean the same there.
       cwd: process.cwd(),
-      env: { NO_COLOR: '1' },
+      env: { NO_COLOR: '1', GMEMTEST_V8CACHE_DIR: GUEST_OUT_DIR },
       onConsoleLine: opts.verbose ? (l) => io.err(`${l}\n`) : undefined,
+      collect: (outDir) => keepCodeCache(outDir, bundle),
     });
     const report = flat ? bootReportFlat(r) : bootReport(r, kernel);
     io.out(report.text);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { keepCodeCache } from '../../src/cli/boot-command.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BUNDLE = join(ROOT, 'dist', 'bundle', 'gmemtest.mjs');
@@ -87,6 +88,32 @@ t.test('the loader: V8 code cache written by a run, used by the next, refused wh
   const off = spawnSync('env', [...clean('GMEMTEST_V8CACHE_DEBUG=1', 'GMEMTEST_V8CACHE=off'), join(dir, 'gmemtest.mjs'), ...filter], { encoding: 'utf8' });
   t.match(off.stderr, /v8cache: none/, 'GMEMTEST_V8CACHE=off reads none');
   t.equal(off.stdout, first.out, 'and the KTAP is the same');
+
+  // As in a gmemtest boot guest: no cache beside the program, GMEMTEST_V8CACHE_DIR elsewhere.
+  const name = caches()[0]!;
+  rmSync(join(dir, name));
+  const share = mkdtempSync(join(ROOT, '.cache', 'bundle-share-'));
+  t.teardown(() => rmSync(share, { recursive: true, force: true }));
+  const g = spawnSync('env', [...clean('GMEMTEST_V8CACHE_DEBUG=1', `GMEMTEST_V8CACHE_DIR=${share}`), join(dir, 'gmemtest.mjs'), ...filter], { encoding: 'utf8' });
+  t.match(g.stderr, /wrote the run cache/, 'GMEMTEST_V8CACHE_DIR: written');
+  t.same(readdirSync(share), [name], 'there, under the same name');
+  t.same(caches(), [], 'not beside the program');
+});
+
+t.test('gmemtest boot keeps the cache its guest wrote', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'gmemtest-share-'));
+  const inst = mkdtempSync(join(tmpdir(), 'gmemtest-inst-'));
+  t.teardown(() => { rmSync(out, { recursive: true, force: true }); rmSync(inst, { recursive: true, force: true }); });
+  const bundle = join(inst, 'gmemtest.mjs');
+  writeFileSync(join(out, 'stdout'), 'KTAP version 1\n');
+  writeFileSync(join(out, 'gmemtest.cjs.0123456789abcdef.11.3-x64.run.v8cache'), 'from the guest');
+  writeFileSync(join(out, 'gmemtest.cjs.0123456789abcdef.11.3-x64.startup.v8cache'), 'not this one');
+  keepCodeCache(out, bundle);
+  t.same(readdirSync(inst), ['gmemtest.cjs.0123456789abcdef.11.3-x64.run.v8cache'], 'the run cache, and nothing else, beside the bundle');
+  writeFileSync(join(out, 'gmemtest.cjs.0123456789abcdef.11.3-x64.run.v8cache'), 'a later guest');
+  keepCodeCache(out, bundle);
+  t.equal(readFileSync(join(inst, 'gmemtest.cjs.0123456789abcdef.11.3-x64.run.v8cache'), 'utf8'), 'from the guest', 'one already there stays');
+  t.doesNotThrow(() => keepCodeCache(out, join(inst, 'missing-dir', 'gmemtest.mjs')), 'a directory it cannot write to: nothing kept, no error');
 });
 
 t.test('npm run build wrote the start-up cache beside the program', async (t) => {

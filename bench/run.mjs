@@ -1,39 +1,48 @@
 #!/usr/bin/env node
-// gmemtest benchmark: `npm run bench [-- --runs N --calls N --profile]`.
+// gmemtest benchmark: `npm run bench [-- options]`. Nothing is asserted: the targets are
+// printed beside the measured ratios as met/missed, and everything is written to
+// bench/results.json.
 //
-// Measures, interleaved round by round so a change in machine load hits every series
-// alike:
-//   - `node -e 0` (bare Node start-up),
-//   - `bin/gmemtest` (KTAP): wall and time to its first stdout byte,
-//   - `bin/gmemtest --list` (start-up + module load + device open + probe + plan),
-//   - `bin/gmemtest --format json` (per-case durations),
-//   - bench/phases.mjs (one run split into Node start-up / module load / main()),
-//   - the C baseline (bench/c/gmem_baseline.c: the same syscalls, from C),
-//   - a "SIGBUS child"-like process start,
-// then the per-call cost of a failing KVM_CREATE_GUEST_MEMFD through gmemtest's FFI
-// layer and from C. Prints tables and writes bench/results.json. Nothing is asserted:
-// the targets are printed beside the ratios as met/missed.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Host series, interleaved round by round (`--runs N`) so that a change in the machine's
+// load hits every series alike:
+//   node -e 0; bin/gmemtest (KTAP): wall and first stdout byte; --list; --format json
+//   (per-case durations); bench/phases.mjs (one run in-process: Node start-up, ffi-rs
+//   binding, program load, main(), the cases); the C baseline (bench/c/gmem_baseline.c:
+//   the suite's system calls from C, exec to exit and in-process); bench/micro.mjs (per
+//   failing KVM_CREATE_GUEST_MEMFD: per-call FFI, the batched sweep, C; one faulting
+//   access through the access helper, spawn to reaped); and each --variant's bundle
+//   beside the current one, both as `node <bundle>`.
+// Guest series (bench/guest.mjs): the same questions inside a TCG guest under gmemtest
+// boot's machinery. Part of the default run when the kernel cache has sid's kernel.
+//
+// Options:
+//   --runs N         host rounds (10)
+//   --host | --guest only that series (default: both)
+//   --boots N        guest boots of each kind (3)
+//   --rounds N       guest rounds of the timed items per boot (2)
+//   --variant N=REV  also measure the build of git revision REV (or a bundle .mjs) as N
+//   --profile        one run under node --cpu-prof on the host (and in the guest), summarised
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import {
+  BENCH, BUILD, buildBaseline, caseDurations, describeLoad, ensureBuilt, f, loadNow, median, msRow, must, NODE, ratio,
+  ROOT, round, stats, table, timed, verdict,
+} from './lib.mjs';
+import { perCaseTable, printGuest, printProfile, runGuest } from './guest.mjs';
+import { readProfile, summarise } from './profile.mjs';
+import { buildVariant } from './variant.mjs';
 
-const BENCH = dirname(fileURLToPath(import.meta.url));
-const ROOT = dirname(BENCH);
-const BUILD = join(BENCH, 'build');
-const NODE = process.execPath;
-const GMEMTEST = join(ROOT, 'bin', 'gmemtest'); // the launcher users run (sh, then node)
-const MAIN_JS = join(ROOT, 'dist', 'cli', 'main.js'); // for node flags such as --cpu-prof
+const GMEMTEST = join(ROOT, 'bin', 'gmemtest');
+const BUNDLE = join(ROOT, 'dist', 'bundle', 'gmemtest.mjs');
 
 const TARGETS = {
-  suite_over_node_start: 3,     // suite wall <= 3x bare node start-up
-  ffi_overhead_us: 2.5,         // <= 2.5 us per ioctl above C
-  sigbus_child_over_node_start: 1,
+  suite_over_node: 2.5, // host suite wall <= 2.5x node -e 0
+  probe_ms: 5, // one faulting access through the access helper, spawn to reaped
+  sweep_over_c: 5, // per failing ioctl, the path the suite uses, <= 5x C
 };
 
-// --- options ------------------------------------------------------------------
 function parseArgs(argv) {
-  const o = { runs: 10, calls: 20000, ffiRounds: 5, profile: false };
+  const o = { runs: 10, host: true, guest: true, boots: 3, rounds: 2, variants: [], profile: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -42,181 +51,44 @@ function parseArgs(argv) {
       return v;
     };
     if (a === '--runs') o.runs = num();
-    else if (a === '--calls') o.calls = num();
-    else if (a === '--ffi-rounds') o.ffiRounds = num();
+    else if (a === '--boots') o.boots = num();
+    else if (a === '--rounds') o.rounds = num();
+    else if (a === '--host') o.guest = false;
+    else if (a === '--guest') o.host = false;
+    else if (a === '--variant') o.variants.push(argv[++i]);
     else if (a === '--profile') o.profile = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: npm run bench -- [--runs N (10)] [--calls N (20000)] [--ffi-rounds N (5)] [--profile]');
+      console.log('usage: npm run bench -- [--runs N (10)] [--host | --guest] [--boots N (3)] [--rounds N (2)] '
+        + '[--variant NAME=REV|BUNDLE.mjs]... [--profile]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
+  if (!o.host && !o.guest) throw new Error('--host and --guest together measure nothing; give neither for both');
   return o;
 }
 
-// --- statistics -----------------------------------------------------------------
-const sorted = (xs) => [...xs].sort((a, b) => a - b);
-function median(xs) {
-  if (xs.length === 0) return null;
-  const s = sorted(xs);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-const stats = (xs) => (xs.length === 0 ? null
-  : { n: xs.length, min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
-const ratio = (a, b) => (a == null || b == null || b === 0 ? null : a / b);
-const round = (x, d = 3) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** d);
-
-// --- processes --------------------------------------------------------------------
-/** Spawns cmd, resolves with wall time to exit, time to the first stdout byte, output. */
-function timed(cmd, args, { keepOut = false } = {}) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    let first = null;
-    let out = '';
-    let err = '';
-    const ms = () => Number(process.hrtime.bigint() - t0) / 1e6;
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    child.stdout.on('data', (d) => {
-      first ??= ms();
-      if (keepOut) out += d;
-    });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      const wallMs = ms();
-      // stdout may still be draining after exit; resolve once it is closed.
-      const done = () => resolve({ wallMs, firstByteMs: first, code, signal, out, err });
-      if (child.stdout.readableEnded) done();
-      else child.stdout.on('end', done);
-    });
-  });
-}
-
-// 1 is a run with a failing case (e.g. guest_memfd_guest on a kvm_pvm host): still a whole run.
-function must(r, what, okCodes = [0, 1]) {
-  if (!okCodes.includes(r.code)) {
-    throw new Error(`${what} exited ${r.code ?? r.signal}: ${r.err.trim().split('\n').slice(-3).join(' | ')}`);
-  }
-  return r;
-}
-
-// --- set-up -----------------------------------------------------------------------
-function ensureBuilt() {
-  if (existsSync(join(ROOT, 'dist', 'cli', 'program.js')) && existsSync(join(ROOT, 'dist', 'kvm', 'vm.js'))) return;
-  console.error('bench: dist/ is missing; running npm run build');
-  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('npm run build failed');
-}
-
-/** Compiles the C baseline; returns its path, or null (with the reason) without a compiler. */
-function buildBaseline() {
-  mkdirSync(BUILD, { recursive: true });
-  const exe = join(BUILD, 'gmem_baseline');
-  const src = join(BENCH, 'c', 'gmem_baseline.c');
-  for (const cc of [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean)) {
-    const r = spawnSync(cc, ['-O2', '-Wall', '-o', exe, src], { encoding: 'utf8' });
-    if (r.error?.code === 'ENOENT') continue;
-    if (r.status !== 0) return { exe: null, why: `${cc} failed to compile ${relative(ROOT, src)}:\n${r.stderr}` };
-    return { exe, why: null, cc };
-  }
-  return { exe: null, why: 'no C compiler (cc, gcc, clang; or $CC) on this host' };
-}
-
-
-// --- per-case durations -----------------------------------------------------------
-function caseDurations(jsonText) {
-  const doc = JSON.parse(jsonText);
-  const m = new Map();
-  for (const r of doc.results ?? []) if (r.kind === 'case' && r.status !== 'skip') m.set(r.id, r.duration_ms);
-  return m;
-}
-
-// --- profile ----------------------------------------------------------------------
-const INTERVAL_US = 250;
-async function profileOnce() {
-  const dir = join(BUILD, 'prof');
-  // The profiler's SIGPROF interrupts syscalls: on this kind of host KVM_CREATE_VM and
-  // fallocate then fail with EINTR (the FFI layer does not retry) and the run skips or
-  // fails. Keep the first clean run; say how many were discarded.
-  let attempts = 0;
-  let r;
-  do {
-    attempts++;
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    r = await timed(NODE, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(INTERVAL_US), MAIN_JS], { keepOut: true });
-  } while (r.code !== 0 && attempts < 8);
-  const eintr = attempts - 1;
-  if (r.code !== 0) throw new Error(`gmemtest --cpu-prof did not pass in ${attempts} tries (last exit ${r.code})`);
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
-  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const self = new Map();
-  const where = { descheduled: 0, module_load: 0, probe_and_plan: 0, cases: 0, reporting: 0, gc: 0, idle: 0, other: 0 };
-  const short = (u) => (u ? u.replace(`file://${ROOT}/`, '').replace(/^node:/, 'node:') : '(native)');
-  const total = prof.endTime - prof.startTime;
-  const dt = prof.timeDeltas;
-  for (let i = 0; i < prof.samples.length; i++) {
-    // A sample's weight is the gap to the next one; on a loaded machine a gap far longer
-    // than the interval is time off the CPU, not time in that function.
-    const gap = dt[i + 1] ?? 0;
-    const us = Math.min(gap, 4 * INTERVAL_US);
-    where.descheduled += gap - us;
-    const n = byId.get(prof.samples[i]);
-    const cf = n.callFrame;
-    const key = `${cf.functionName || '(anonymous)'}  ${short(cf.url)}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
-    self.set(key, (self.get(key) ?? 0) + us);
-    const names = [];
-    for (let id = n.id; id !== undefined; id = parent.get(id)) {
-      const f = byId.get(id).callFrame;
-      names.push(`${f.functionName}|${f.url}`);
-    }
-    const has = (re) => names.some((s) => re.test(s));
-    if (cf.functionName === '(garbage collector)') where.gc += us;
-    else if (cf.functionName === '(idle)') where.idle += us;
-    else if (has(/^runPlan\||^runCase\||^visit\|/)) where[has(/Reporter|report-/) ? 'reporting' : 'cases'] += us;
-    else if (has(/^(probeCaps|buildPlan|openDevice|filterPlan|headerLines)\|/)) where.probe_and_plan += us;
-    else if (has(/internal\/modules\/|^compileFunction|^link\||^instantiate\||^evaluate\||^import\|/)) where.module_load += us;
-    else where.other += us;
-  }
-  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15)
-    .map(([fn, us]) => ({ fn, self_ms: round(us / 1000, 2), pct: round((100 * us) / total, 1) }));
-  const whereMs = Object.fromEntries(Object.entries(where).map(([k, v]) => [k, round(v / 1000, 2)]));
-  return { file: relative(ROOT, join(dir, file)), discarded_runs: eintr, profiled_ms: round(total / 1000, 1), top_self: top, by_phase_ms: whereMs };
-}
-
-// --- output -----------------------------------------------------------------------
-const f = (x, d = 2) => (x == null ? 'n/a' : x.toFixed(d));
-function table(rows, header) {
-  const all = [header, ...rows].map((r) => r.map(String));
-  const w = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
-  return [line(all[0]), w.map((n) => '-'.repeat(n)).join('  '), ...all.slice(1).map(line)].join('\n');
-}
-const msRow = (name, s) => [name, f(s?.min), f(s?.median), f(s?.max), s?.n ?? 0];
-
-// --- main -------------------------------------------------------------------------
-async function main() {
-  const o = parseArgs(process.argv.slice(2));
-  ensureBuilt();
-  const c = buildBaseline();
-  if (!c.exe) console.error(`bench: C baseline skipped: ${c.why}`);
-
-  const s = { node: [], suite: [], firstByte: [], list: [], json: [], c: [], cWork: [], cProbe: [], cCases: [], child: [],
-    phaseBoot: [], phaseLoad: [], phaseMain: [], phaseTotal: [] };
+// --- the host series --------------------------------------------------------------------
+async function runHost(o, c, programs, variants) {
+  const s = {
+    node: [], suite: [], firstByte: [], list: [], json: [], bundle: [], c: [], cWork: [], cProbe: [], cCases: [],
+    phaseBoot: [], phaseFfi: [], phaseCompile: [], phaseRun: [], phaseCases: [], phaseTotal: [],
+    perCallUs: [], sweepUs: [], cUs: [], probeMs: [], helperReadyMs: [], helperRoundTripMs: [],
+    crossing0Us: [], crossing7Us: [], leakScanMs: [], sweepOpenMs: [],
+  };
+  const v = Object.fromEntries(variants.map((x) => [x.name, []]));
   const perCase = new Map();
   let cInfo = null;
-  let childCode = null;
+  let crossings = null;
+  let phasesCache = null;
+  const loads = [loadNow()];
 
-  // One untimed warm-up of each (page cache, lazily loaded kernel bits).
+  // One untimed warm-up of each (page cache, lazily loaded kernel parts).
   await timed(NODE, ['-e', '0']);
   must(await timed(GMEMTEST, []), 'gmemtest');
   if (c.exe) await timed(c.exe, []);
 
   for (let i = 0; i < o.runs; i++) {
-    process.stderr.write(`\rbench: round ${i + 1}/${o.runs}`);
+    process.stderr.write(`\rbench: host round ${i + 1}/${o.runs}`);
     s.node.push((await timed(NODE, ['-e', '0'])).wallMs);
 
     const k = must(await timed(GMEMTEST, []), 'gmemtest');
@@ -232,10 +104,13 @@ async function main() {
       perCase.get(id).push(ms);
     }
 
-    const p = JSON.parse(must(await timed(NODE, [join(BENCH, 'phases.mjs')], { keepOut: true }), 'bench/phases.mjs').out);
+    const p = JSON.parse(must(await timed(NODE, [join(BENCH, 'phases.mjs')], { keepOut: true }), 'bench/phases.mjs', [0]).out);
+    phasesCache = p.cache;
     s.phaseBoot.push(p.bootMs);
-    s.phaseLoad.push(p.loadMs);
-    s.phaseMain.push(p.mainMs);
+    s.phaseFfi.push(p.ffiMs);
+    s.phaseCompile.push(p.compileMs);
+    s.phaseRun.push(p.runMs);
+    s.phaseCases.push(p.casesMs);
     s.phaseTotal.push(p.totalMs);
 
     if (c.exe) {
@@ -248,123 +123,165 @@ async function main() {
       s.cCases.push(cInfo.cases_ns / 1e6);
     }
 
-    const ch = must(await timed(NODE, [join(BENCH, 'sigbus-child.mjs')], { keepOut: true }), 'bench/sigbus-child.mjs', [0]);
-    childCode = ch.code;
-    s.child.push(JSON.parse(ch.out).childMs);
-  }
-  process.stderr.write('\n');
+    const mArgs = [programs.microHost, '--calls', '4095', '--rounds', '3', '--probes', '7', ...(c.exe ? ['--c', c.exe] : [])];
+    const m = JSON.parse(must(await timed(NODE, mArgs, { keepOut: true }), 'bench/micro.mjs', [0]).out);
+    s.perCallUs.push(m.ioctlUs.perCall);
+    s.sweepUs.push(m.ioctlUs.sweep);
+    s.cUs.push(m.ioctlUs.c);
+    s.probeMs.push(m.helperMs.faultingProbe);
+    s.helperReadyMs.push(m.helperMs.spawnToReady);
+    s.helperRoundTripMs.push(m.helperMs.roundTrip);
+    s.crossing0Us.push(m.crossing.getpagesizeUs);
+    s.crossing7Us.push(m.crossing.syscallGetpidUs);
+    s.leakScanMs.push(m.leakScan.ms);
+    s.sweepOpenMs.push(m.sweepOpenMs);
+    crossings = m.crossings;
 
-  // FFI per-call cost.
-  process.stderr.write(`bench: ${o.ffiRounds} x ${o.calls} failing KVM_CREATE_GUEST_MEMFD calls (FFI, then C)\n`);
-  const ffi = JSON.parse(must(await timed(NODE, [join(BENCH, 'ffi-loop.mjs'), String(o.calls), String(o.ffiRounds)], { keepOut: true }), 'bench/ffi-loop.mjs').out);
-  const cCall = [];
-  if (c.exe) {
-    for (let r = 0; r < o.ffiRounds; r++) {
-      const x = JSON.parse(must(await timed(c.exe, ['--ffi-loop', String(o.calls)], { keepOut: true }), 'gmem_baseline --ffi-loop').out);
-      cCall.push(x.ns_per_call);
+    if (variants.length > 0) {
+      // The current bundle and each variant's, launched the same way, in a rotating order.
+      const runs = [['(current)', BUNDLE, {}], ...variants.map((x) => [x.name, x.bundle, x.env])];
+      const k0 = i % runs.length;
+      for (const [name, file, env] of [...runs.slice(k0), ...runs.slice(0, k0)]) {
+        const r = must(await timed(NODE, [file], { env }), `node ${file}`);
+        (name === '(current)' ? s.bundle : v[name]).push(r.wallMs);
+      }
     }
   }
+  process.stderr.write('\n');
+  loads.push(loadNow());
 
-  const st = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, stats(v)]));
+  const st = Object.fromEntries(Object.entries(s).map(([k, x]) => [k, stats(x)]));
   const med = (k) => st[k]?.median ?? null;
-  const ffiUs = median(ffi.layerNsPerCall) / 1000;
-  const rawUs = ffi.rawIoctlNsPerCall ? median(ffi.rawIoctlNsPerCall) / 1000 : null;
-  const cUs = cCall.length ? median(cCall) / 1000 : null;
-  const caseSum = [...perCase.values()].reduce((a, v) => a + median(v), 0);
-
+  const caseSum = [...perCase.values()].reduce((a, x) => a + median(x), 0);
   const ratios = {
-    suite_over_node_start: ratio(med('suite'), med('node')),
+    suite_over_node: ratio(med('suite'), med('node')),
     suite_over_c: ratio(med('suite'), med('c')),
-    work_over_c: ratio(med('phaseMain'), med('cWork')),
-    cases_over_c: ratio(caseSum, med('cCases')),
-    ffi_overhead_us: cUs == null ? null : ffiUs - cUs,
-    sigbus_child_over_node_start: ratio(med('child'), med('node')),
+    run_over_c_work: ratio(med('phaseRun'), med('cWork')),
+    probe_ms: med('probeMs'),
+    sweep_over_c: ratio(med('sweepUs'), med('cUs')),
+    per_call_over_c: ratio(med('perCallUs'), med('cUs')),
   };
-  const verdict = (k) => (ratios[k] == null ? 'n/a' : ratios[k] <= TARGETS[k] ? 'met' : 'missed');
+  return {
+    load: loads, st, perCase, caseSum, ratios, cInfo, crossings, phasesCache,
+    variants: variants.map((x) => ({ name: x.name, spec: x.label, commit: x.commit ?? null, ms: stats(v[x.name]),
+      overCurrent: ratio(stats(v[x.name])?.median, med('bundle')) })),
+  };
+}
 
-  // --- print ---
-  console.log(`\ngmemtest benchmark: ${o.runs} runs each, interleaved; node ${process.version}; ` +
-    `C baseline ${c.exe ? `${c.cc} -O2` : 'SKIPPED'}; times in ms\n`);
+function printHost(h, o, c) {
+  const { st, ratios } = h;
+  console.log(`\nhost series: ${o.runs} rounds, interleaved; node ${process.version}; C baseline ${c.exe ? `${c.cc} -O2` : `SKIPPED (${c.why})`}; ms`);
+  console.log(`  load before / after: ${describeLoad(h.load[0])} / ${describeLoad(h.load[1])}\n`);
   console.log(table([
-    msRow('node -e 0 (bare start-up)', st.node),
-    msRow('gmemtest (KTAP) wall', st.suite),
-    msRow('  first stdout byte (start+load+probe)', st.firstByte),
-    msRow('gmemtest --list (start+load+probe+plan)', st.list),
-    msRow('gmemtest --format json wall', st.json),
-    msRow('in-process: node start-up (to bench script)', st.phaseBoot),
-    msRow('in-process: gmemtest module graph load', st.phaseLoad),
-    msRow('in-process: main() (open, probe, cases, report)', st.phaseMain),
-    msRow('in-process: sum of case medians (json)', caseSum ? { n: perCase.size, min: null, median: caseSum, max: null } : null),
-    msRow('C baseline wall (exec+work)', st.c),
-    msRow('C baseline in-process work', st.cWork),
-    msRow('  C: open + probe part', st.cProbe),
-    msRow('  C: cases part', st.cCases),
-    msRow('SIGBUS child (spawn to reaped, real probe)', st.child),
-  ], ['series', 'min', 'median', 'max', 'n']));
-  console.log('  SIGBUS child: a real fault_private probe (bench/sigbus-child.mjs through dist/isolate/fault-probe.js): spawn, map, read, SIGBUS, reaped');
+    msRow('node -e 0', st.node),
+    msRow('bin/gmemtest (KTAP) wall', st.suite),
+    msRow('  first stdout byte (start, load, probe)', st.firstByte),
+    msRow('bin/gmemtest --list', st.list),
+    msRow('bin/gmemtest --format json', st.json),
+    msRow('in-process: node start-up', st.phaseBoot),
+    msRow('in-process: ffi-rs binding load', st.phaseFfi),
+    msRow(`in-process: program read + compile (cache: ${h.phasesCache})`, st.phaseCompile),
+    msRow('in-process: program run (set-up, probe, cases, report)', st.phaseRun),
+    msRow('in-process:   the cases (sum)', st.phaseCases),
+    msRow('C baseline, exec to exit', st.c),
+    msRow('C baseline, in-process work', st.cWork),
+    msRow('  C: open + probe', st.cProbe),
+    msRow('  C: cases', st.cCases),
+    ...(h.variants.length ? [msRow('node dist/bundle/gmemtest.mjs (current)', st.bundle)] : []),
+    ...h.variants.map((x) => msRow(`node <bundle of ${x.name}> (${x.spec})`, x.ms)),
+  ], ['host series', 'min', 'median', 'max', 'n']));
+  if (h.cInfo) console.log(`  C baseline: ${h.cInfo.children} child processes (the access helpers' part), ${h.cInfo.unexpected} unexpected results`);
 
-  // Per-case medians: one row per case, one column per flag set.
-  const cols = [];
-  const rows = new Map();
-  for (const [id, v] of perCase) {
-    const parts = id.split('.');
-    const col = parts.length > 2 ? parts.slice(1, -1).join('.') : '(vm)';
-    const row = parts.length > 2 ? `${parts[0]}.${parts.at(-1)}` : id;
-    if (!cols.includes(col)) cols.push(col);
-    if (!rows.has(row)) rows.set(row, {});
-    rows.get(row)[col] = median(v);
+  console.log(`\nper-case median duration (ms, from --format json; sum ${f(h.caseSum, 1)} ms)\n`);
+  console.log(perCaseTable(Object.fromEntries([...h.perCase].map(([id, x]) => [id, median(x)]))));
+
+  console.log('\nunit costs (bench/micro.mjs, medians of rounds)\n');
+  console.log(table([
+    msRow('failing KVM_CREATE_GUEST_MEMFD, per-call FFI (us)', st.perCallUs, 3),
+    msRow('failing KVM_CREATE_GUEST_MEMFD, batched sweep (us)', st.sweepUs, 3),
+    msRow('failing KVM_CREATE_GUEST_MEMFD, C (us)', st.cUs, 3),
+    msRow('one FFI crossing, no argument (us)', st.crossing0Us, 2),
+    msRow('one FFI crossing, 7 arguments (us)', st.crossing7Us, 2),
+    msRow('faulting access via the helper, spawn to reaped (ms)', st.probeMs, 3),
+    msRow('access helper spawn to READY (ms)', st.helperReadyMs, 3),
+    msRow('access helper request round trip (ms)', st.helperRoundTripMs, 3),
+    msRow('the ioctl sweep routine: generate and load (ms)', st.sweepOpenMs, 3),
+    msRow("the runner's leak scan of /proc/self (ms)", st.leakScanMs, 3),
+  ], ['unit', 'min', 'median', 'max', 'n']));
+  if (h.crossings) {
+    const x = h.crossings;
+    console.log(`  FFI crossings: helper spawn to READY ${x.spawnToReady}, a request ${x.roundTrip}, faulting FILL to reaped ${x.faultingFillToReaped}, close ${x.closeIdle}`);
   }
-  console.log('\nper-case median duration (ms, from --format json)\n');
-  console.log(table([...rows].map(([r, v]) => [r, ...cols.map((cc) => f(v[cc], 3))]), ['case', ...cols]));
 
-  console.log(`\nFFI: ${o.ffiRounds} rounds x ${o.calls} calls, median of rounds (us/call)`);
-  console.log(`  vm.tryCreateGuestMemfd (gmemtest layer)  ${f(ffiUs, 3)}   rounds: ${ffi.layerNsPerCall.map((x) => f(x / 1000, 2)).join(' ')}`);
-  if (rawUs != null) console.log(`  libc.ioctl binding alone                 ${f(rawUs, 3)}`);
-  console.log(`  C ioctl()                                ${cUs == null ? 'n/a (no C baseline)' : f(cUs, 3)}`);
-
-  console.log('\nratios (medians)\n');
+  console.log('\nhost ratios (medians)\n');
   console.log(table([
-    ['gmemtest/C whole-run wall', f(ratios.suite_over_c), '-', '-'],
-    ['gmemtest/C in-process work (main() / C work)', f(ratios.work_over_c), '-', '-'],
-    ['  cases only (sum of case medians / C cases)', f(ratios.cases_over_c), '-', '-'],
-    ['suite wall / bare node start-up', `${f(ratios.suite_over_node_start)}x`, `<= ${TARGETS.suite_over_node_start}x`, verdict('suite_over_node_start')],
-    [`FFI call ${f(ffiUs, 3)} us vs C ${cUs == null ? 'n/a' : f(cUs, 3)} us: overhead`, `${f(ratios.ffi_overhead_us, 3)} us`, `<= ${TARGETS.ffi_overhead_us} us`, verdict('ffi_overhead_us')],
-    ['SIGBUS child / bare node start-up', `${f(ratios.sigbus_child_over_node_start)}x`, `<= ${TARGETS.sigbus_child_over_node_start}x`, verdict('sigbus_child_over_node_start')],
+    ['suite wall / node -e 0', `${f(ratios.suite_over_node)}x`, `<= ${TARGETS.suite_over_node}x`, verdict(ratios.suite_over_node, TARGETS.suite_over_node)],
+    ['faulting access via the helper, spawn to reaped', `${f(ratios.probe_ms, 3)} ms`, `<= ${TARGETS.probe_ms} ms`, verdict(ratios.probe_ms, TARGETS.probe_ms)],
+    ['per failing ioctl: sweep (the suite\'s path) / C', `${f(ratios.sweep_over_c)}x`, `<= ${TARGETS.sweep_over_c}x`, verdict(ratios.sweep_over_c, TARGETS.sweep_over_c)],
+    ['per failing ioctl: per-call FFI / C', `${f(ratios.per_call_over_c)}x`, '-', ''],
+    ['suite wall / C baseline wall', `${f(ratios.suite_over_c)}x`, '-', ''],
+    ['program run / C in-process work', `${f(ratios.run_over_c_work)}x`, '-', ''],
+    ...h.variants.map((x) => [`variant ${x.name} / current (node <bundle>)`, `${f(x.overCurrent)}x`, '-', '']),
   ], ['ratio', 'measured', 'target', '']));
+}
 
-  let profile = null;
-  if (o.profile) {
-    process.stderr.write('bench: profiling one run (node --cpu-prof)\n');
-    profile = await profileOnce();
-    console.log(`\nprofile of one gmemtest run (${profile.profiled_ms} ms profiled, ${profile.file}` +
-      `${profile.discarded_runs ? `; ${profile.discarded_runs} earlier run(s) discarded: not all ok under SIGPROF` : ''})\n`);
-    console.log(table(Object.entries(profile.by_phase_ms).map(([k, v]) => [k, f(v)]), ['phase', 'ms']));
-    console.log('');
-    console.log(table(profile.top_self.map((t) => [t.fn, f(t.self_ms), f(t.pct, 1)]), ['top self time', 'ms', '%']));
+// --profile on the host: one run under node --cpu-prof.
+const HOST_PROFILE_INTERVAL_US = 250;
+async function profileHost() {
+  const dir = join(BUILD, 'prof', 'host');
+  const { rmSync, mkdirSync } = await import('node:fs');
+  // SIGPROF may interrupt a syscall the layer does not restart; keep the first whole run.
+  let attempts = 0;
+  let r;
+  do {
+    attempts++;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    r = await timed(NODE, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(HOST_PROFILE_INTERVAL_US), BUNDLE]);
+  } while (![0, 1].includes(r.code) && attempts < 5);
+  const { file, prof } = readProfile(dir);
+  return { ...summarise(prof, HOST_PROFILE_INTERVAL_US, { root: ROOT }), file: relative(ROOT, file), attempts };
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  ensureBuilt();
+  const c = buildBaseline();
+  if (!c.exe) process.stderr.write(`bench: C baseline skipped: ${c.why}\n`);
+  const variants = o.variants.map(buildVariant);
+  const programs = { microHost: join(BENCH, 'micro.mjs') };
+  const results = { date: new Date().toISOString(), node: process.version, targets: TARGETS };
+
+  if (o.host) {
+    const h = await runHost(o, c, programs, variants);
+    printHost(h, o, c);
+    results.host = {
+      runs: o.runs, load: h.load, ratios: Object.fromEntries(Object.entries(h.ratios).map(([k, x]) => [k, round(x, 4)])),
+      met: {
+        suite_over_node: h.ratios.suite_over_node == null ? null : h.ratios.suite_over_node <= TARGETS.suite_over_node,
+        probe_ms: h.ratios.probe_ms == null ? null : h.ratios.probe_ms <= TARGETS.probe_ms,
+        sweep_over_c: h.ratios.sweep_over_c == null ? null : h.ratios.sweep_over_c <= TARGETS.sweep_over_c,
+      },
+      ms: h.st, perCaseMedianMs: Object.fromEntries([...h.perCase].map(([id, x]) => [id, round(median(x), 4)])),
+      caseSumMs: round(h.caseSum, 3), cBaseline: c.exe ? { compiler: c.cc, last: h.cInfo } : { skipped: c.why },
+      crossings: h.crossings, variants: h.variants,
+    };
+    if (o.profile) {
+      process.stderr.write('bench: profiling one host run (node --cpu-prof)\n');
+      results.host.profile = await profileHost();
+      printProfile('host gmemtest run', results.host.profile);
+    }
   }
-
-  const results = {
-    date: new Date().toISOString(),
-    node: process.version,
-    runs: o.runs,
-    ...Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, round(v, 4)])),
-    targets: Object.fromEntries(Object.entries(TARGETS).map(([k, v]) => [k, { target: v, measured: round(ratios[k], 4), met: ratios[k] == null ? null : ratios[k] <= v }])),
-    raw: {
-      ms: st,
-      per_case_median_ms: Object.fromEntries([...perCase].map(([id, v]) => [id, round(median(v), 4)])),
-      per_case_sum_ms: round(caseSum, 3),
-      ffi: { calls: o.calls, rounds: o.ffiRounds, layer_ns_per_call: ffi.layerNsPerCall, raw_ioctl_ns_per_call: ffi.rawIoctlNsPerCall, c_ns_per_call: cCall,
-        layer_us: round(ffiUs, 4), raw_ioctl_us: round(rawUs, 4), c_us: round(cUs, 4) },
-      c_baseline: c.exe ? { compiler: c.cc, last: cInfo } : { skipped: c.why },
-      sigbus_child: { file: 'bench/sigbus-child.mjs -> dist/isolate/fault-probe-child.js', exit_code: childCode },
-    },
-    ...(profile ? { profile } : {}),
-  };
+  if (o.guest) {
+    const g = await runGuest({ boots: o.boots, rounds: o.rounds, profile: o.profile, variants });
+    printGuest(g);
+    results.guest = g;
+  }
   writeFileSync(join(BENCH, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote ${relative(process.cwd(), join(BENCH, 'results.json'))}`);
 }
 
 main().catch((e) => {
-  console.error(`\nbench: ${e.message}`);
+  console.error(`\nbench: ${e.stack ?? e.message}`);
   process.exitCode = 1;
 });

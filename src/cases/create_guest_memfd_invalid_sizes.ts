@@ -9,25 +9,11 @@
  */
 import { EINVAL, errnoName } from '../kvm/errno.js';
 import { hex } from '../kvm/hex.js';
-import { libc, seamInstalled } from '../kvm/libc.js';
+import { libc } from '../kvm/libc.js';
 import type { Vm } from '../kvm/vm.js';
-import { IoctlSweeper } from '../isolate/ioctl-sweep.js';
 import { CheckFailure } from '../runner/outcome.js';
 import type { CaseEnv } from './env.js';
-
-let sweeper: IoctlSweeper | null | undefined;
-
-/** The process's one sweeper; null where the routine cannot be loaded (then call by call). */
-function batch(): IoctlSweeper | null {
-  if (sweeper === undefined) {
-    try {
-      sweeper = IoctlSweeper.open();
-    } catch {
-      sweeper = null;
-    }
-  }
-  return sweeper;
-}
+import { batchedIoctls } from './sweeper.js';
 
 /**
  * KVM_CREATE_GUEST_MEMFD for size = 1, 2, ... last with `flags`, stopping after the first
@@ -37,7 +23,7 @@ function batch(): IoctlSweeper | null {
  * routine's fds (`open`) are the caller's to close.
  */
 function createSizes(vm: Vm, flags: number, last: number): { results: readonly number[]; open: boolean } {
-  const b = seamInstalled() ? null : batch();
+  const b = batchedIoctls();
   if (b !== null) return { results: b.createGuestMemfdSizes(vm.fd, flags, 1, last, EINVAL).results, open: true };
   const out: number[] = [];
   for (let size = 1; size <= last; size++) {

@@ -2,10 +2,11 @@
  * The batched ioctl routine (src/native/ioctl-sweep.ts) loaded and called: one FFI
  * crossing issues a whole run of ioctls and leaves each raw result (a value, or -errno)
  * in an array the caller checks. Used by create_guest_memfd_invalid_sizes for its
- * page_size - 1 failing KVM_CREATE_GUEST_MEMFD calls.
+ * page_size - 1 failing KVM_CREATE_GUEST_MEMFD calls, and by add_private_memory_region
+ * for its page_size - 1 KVM_SET_USER_MEMORY_REGION2 calls at unaligned offsets.
  */
-import { encodeCreateGuestMemfd } from '../kvm/structs.js';
-import { KVM_CREATE_GUEST_MEMFD } from '../kvm/uapi/kvm.js';
+import { encodeCreateGuestMemfd, encodeMemoryRegion2, OFFSETOF, SIZEOF, type MemoryRegion2 } from '../kvm/structs.js';
+import { KVM_CREATE_GUEST_MEMFD, KVM_SET_USER_MEMORY_REGION2 } from '../kvm/uapi/kvm.js';
 import { MachineCode, type CodeLoader } from '../kvm/machine-code.js';
 import { NativeRegion } from '../kvm/native.js';
 import { ioctlSweepProgram, ioctlSweepSharedObjectBytes, SWEEP_BLOCK as B, SWEEP_SYMBOL, type SweepProgram } from '../native/ioctl-sweep.js';
@@ -13,11 +14,13 @@ import { ioctlSweepProgram, ioctlSweepSharedObjectBytes, SWEEP_BLOCK as B, SWEEP
 export interface SweepRequest {
   readonly fd: number;
   readonly request: number;
-  /** Values for the first u64 of the argument struct, first..last inclusive (last - first < 2^20). */
+  /** Values for a u64 of the argument struct, first..last inclusive (last - first < 2^20). */
   readonly first: number;
   readonly last: number;
-  /** The rest of the argument struct (at most 64 bytes; its first 8 bytes are overwritten). */
+  /** The argument struct (at most SWEEP_BLOCK.argSize bytes); its u64 at `field` is overwritten. */
   readonly arg?: Uint8Array;
+  /** Byte offset in `arg` of the u64 that takes each value (default 0, the first). */
+  readonly field?: number;
   /** The loop goes on while each call returns exactly this (e.g. -EINVAL). */
   readonly expect: number;
   /** System call number; the architecture's ioctl unless a test points it elsewhere. */
@@ -81,6 +84,10 @@ export class IoctlSweeper implements Disposable {
       throw new RangeError(`sweep ${req.first}..${req.last}: not a run of at most ${MAX_CALLS} values`);
     }
     if (req.arg && req.arg.length > B.argSize) throw new RangeError(`ioctl argument of ${req.arg.length} bytes > ${B.argSize}`);
+    const field = req.field ?? 0;
+    if (!Number.isInteger(field) || field < 0 || field % 8 !== 0 || field + 8 > B.argSize) {
+      throw new RangeError(`sweep field at byte ${field}: not an aligned u64 inside the ${B.argSize}-byte argument`);
+    }
     const mem = this.#region(B.size + 8 * Math.max(n, 1));
     const buf = mem.buf;
     const out = mem.addr + B.size;
@@ -93,6 +100,7 @@ export class IoctlSweeper implements Disposable {
     buf.writeBigUInt64LE(BigInt(out), B.out);
     buf.writeBigInt64LE(BigInt(req.expect), B.expect);
     buf.writeBigUInt64LE(BigInt(req.nr ?? this.program.ioctlNr), B.nr);
+    buf.writeBigUInt64LE(BigInt(mem.addr + B.arg + field), B.field);
     buf.writeBigInt64LE(-1n, B.issued);
     this.code.call(mem.addr);
     const issued = Number(buf.readBigInt64LE(B.issued));
@@ -117,6 +125,17 @@ export class IoctlSweeper implements Disposable {
     const arg = Buffer.alloc(B.argSize);
     encodeCreateGuestMemfd(arg, 0, flags);
     return this.run({ fd: vmFd, request: KVM_CREATE_GUEST_MEMFD, first, last, arg, expect: -expectErrno });
+  }
+
+  /**
+   * KVM_SET_USER_MEMORY_REGION2 on `vmFd` of `region` with guest_memfd_offset = first..last,
+   * going on while each call fails with `expectErrno` (EINVAL for add_private_memory_region).
+   */
+  setMemoryRegion2Offsets(vmFd: number, region: MemoryRegion2, first: number, last: number, expectErrno: number): SweepOutcome {
+    const arg = Buffer.alloc(SIZEOF.kvm_userspace_memory_region2);
+    encodeMemoryRegion2(arg, region);
+    return this.run({ fd: vmFd, request: KVM_SET_USER_MEMORY_REGION2, first, last, arg,
+      field: OFFSETOF.kvm_userspace_memory_region2.guest_memfd_offset, expect: -expectErrno });
   }
 
   close(): void {

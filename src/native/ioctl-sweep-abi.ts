@@ -16,10 +16,12 @@ export const SWEEP_BLOCK = {
   nr: 48,
   /** Written by the routine: calls issued. */
   issued: 56,
-  /** The ioctl's argument struct (up to 64 bytes); the routine writes its first u64. */
-  arg: 64,
-  argSize: 64,
-  size: 128,
+  /** Address of the u64 the routine writes each value to: a field of `arg` (its first by default). */
+  field: 64,
+  /** The ioctl's argument struct (up to 192 bytes: kvm_userspace_memory_region2 is 160). */
+  arg: 128,
+  argSize: 192,
+  size: 320,
 } as const;
 
 /** The exported name in the shared object. */

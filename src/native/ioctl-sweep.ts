@@ -1,10 +1,11 @@
 /**
  * The batched ioctl routine (part 11): one FFI crossing for a loop of ioctls whose
- * argument struct differs only in its first u64, e.g. create_guest_memfd_invalid_sizes's
- * KVM_CREATE_GUEST_MEMFD for size = 1 .. page_size - 1.
+ * argument struct differs only in one u64 field, e.g. create_guest_memfd_invalid_sizes's
+ * KVM_CREATE_GUEST_MEMFD for size = 1 .. page_size - 1, or add_private_memory_region's
+ * KVM_SET_USER_MEMORY_REGION2 for guest_memfd_offset = 1 .. page_size - 1.
  *
  *   for (v = first; v <= last; v++) {
- *     arg.word0 = v;                        // the rest of arg is the caller's, untouched
+ *     *field = v;                           // a u64 of arg; the rest is the caller's, untouched
  *     ret = syscall(nr, fd, request, &arg); // the raw instruction: ret is a value or -errno
  *     out[v - first] = ret;
  *     if (ret != expect) break;             // stop after the first unexpected result

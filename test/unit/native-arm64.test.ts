@@ -96,11 +96,12 @@ t.test('ioctl sweep: the same bytes as GNU as for the loop it documents', { skip
     ldr x10, [x9, #${B.first}]
     ldr x11, [x9, #${B.out}]
     add x12, x9, #${B.arg}
+    ldr x14, [x9, #${B.field}]
 next:
     ldr x13, [x9, #${B.last}]
     cmp x10, x13
     b.hi done
-    str x10, [x9, #${B.arg}]
+    str x10, [x14]
     ldr x0, [x9, #${B.fd}]
     ldr x1, [x9, #${B.request}]
     mov x2, x12

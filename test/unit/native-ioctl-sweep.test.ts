@@ -11,7 +11,8 @@ import { IoctlSweeper } from '../../src/isolate/ioctl-sweep.js';
 import { libc } from '../../src/kvm/libc.js';
 import { NativeRegion } from '../../src/kvm/native.js';
 import { Kvm } from '../../src/kvm/kvm.js';
-import { KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD } from '../../src/kvm/uapi/kvm.js';
+import { KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD, KVM_MEM_GUEST_MEMFD } from '../../src/kvm/uapi/kvm.js';
+import type { MemoryRegion2 } from '../../src/kvm/structs.js';
 import { ioctlSweepProgram, ioctlSweepSharedObject, SWEEP_BLOCK, SWEEP_SYMBOL } from '../../src/native/ioctl-sweep.js';
 import { kvmUnavailable } from '../helpers/kvm.js';
 
@@ -46,7 +47,8 @@ next:
     movq ${B.last}(%r8), %rcx
     cmpq %rcx, %r9
     {disp32} ja done
-    movq %r9, ${B.arg}(%r8)
+    movq ${B.field}(%r8), %rcx
+    movq %r9, (%rcx)
     movq ${B.fd}(%r8), %rdi
     movq ${B.request}(%r8), %rsi
     movq ${B.nr}(%r8), %rax
@@ -141,5 +143,35 @@ t.test('argument checks', { skip: isX64 ? false : 'x86_64' }, async (t) => {
   using s = IoctlSweeper.open('bsearch');
   t.throws(() => s.run({ fd: 0, request: 0, first: 0, last: 2 ** 21, expect: 0 }), RangeError);
   t.throws(() => s.run({ fd: 0, request: 0, first: -1, last: 2, expect: 0 }), RangeError);
-  t.throws(() => s.run({ fd: 0, request: 0, first: 0, last: 1, expect: 0, arg: new Uint8Array(65) }), RangeError);
+  t.throws(() => s.run({ fd: 0, request: 0, first: 0, last: 1, expect: 0, arg: new Uint8Array(SWEEP_BLOCK.argSize + 1) }), RangeError);
+  for (const field of [-8, 4, SWEEP_BLOCK.argSize - 4, SWEEP_BLOCK.argSize, 1.5]) {
+    t.throws(() => s.run({ fd: 0, request: 0, first: 0, last: 1, expect: 0, field }), RangeError, `field ${field} refused`);
+  }
+});
+
+function regionAt(gmemFd: number, offset: number): MemoryRegion2 {
+  return { slot: 10, flags: KVM_MEM_GUEST_MEMFD, guestPhysAddr: 0xc000_0000, memorySize: 0x20_0000, userspaceAddr: 0, guestMemfd: gmemFd, guestMemfdOffset: offset };
+}
+
+t.test('real /dev/kvm: a field other than the first, KVM_SET_USER_MEMORY_REGION2\'s guest_memfd_offset', { skip: noKvm }, async (t) => {
+  using kvm = Kvm.open();
+  for (const how of LOADERS) {
+    using s = IoctlSweeper.open(how);
+    using vm = kvm.createVm(0);
+    // One page more than the slot: offset 0x1000 is the first that binds.
+    using gmem = vm.createGuestMemfd(0x20_0000 + PAGE, 0);
+    const o = s.setMemoryRegion2Offsets(vm.fd, regionAt(gmem.fd, 0), 1, PAGE, EINVAL);
+    t.equal(o.issued, PAGE, `${how}: every unaligned offset issued, then the aligned one`);
+    t.ok(o.results.slice(0, PAGE - 1).every((r) => r === -EINVAL), `${how}: offsets 1..0xfff each EINVAL`);
+    t.equal(o.results[PAGE - 1], 0, `${how}: offset 0x1000 binds (so each value reached guest_memfd_offset)`);
+    const perCallResults: number[] = [];
+    using vm2 = kvm.createVm(0);
+    using gmem2 = vm2.createGuestMemfd(0x20_0000 + PAGE, 0);
+    for (let off = 1; off <= PAGE; off++) {
+      const r = vm2.trySetUserMemoryRegion2(regionAt(gmem2.fd, off));
+      perCallResults.push(r.ret < 0 ? -r.errno : r.ret);
+      if (r.ret !== -1 || r.errno !== EINVAL) break;
+    }
+    t.same(o.results, perCallResults, `${how}: as one ffi-rs call per ioctl`);
+  }
 });

@@ -3,7 +3,8 @@
  * rdi = parameter block on entry, rax = calls issued on return. Only caller-saved
  * registers are used (rax, rcx, rdx, rsi, rdi, r8-r11); `syscall` clobbers rcx and r11
  * and leaves the others, so the block (r8), the current value (r9), the output cursor
- * (r10) and &arg (rdx) live across it.
+ * (r10) and &arg (rdx) live across it; the field's address is read into rcx at each
+ * store.
  */
 import { Asm } from '../../asm/x86_64.js';
 import { SWEEP_BLOCK as B, type SweepProgram } from '../ioctl-sweep-abi.js';
@@ -21,7 +22,8 @@ export function x86_64IoctlSweep(): SweepProgram {
     .movR64Mem64('rcx', 'r8', B.last)
     .cmpR64R64X('r9', 'rcx')
     .jccNear('a', 'done') // unsigned: value > last
-    .movMem64R64('r8', B.arg, 'r9')
+    .movR64Mem64('rcx', 'r8', B.field)
+    .movMem64R64('rcx', 0, 'r9')
     .movR64Mem64('rdi', 'r8', B.fd)
     .movR64Mem64('rsi', 'r8', B.request)
     .movR64Mem64('rax', 'r8', B.nr)

@@ -139,29 +139,33 @@ export async function bundle(opts) {
   return { outfile: resolve(opts.outfile), bytes: out ? out[1].bytes : 0, ms: performance.now() - t0 };
 }
 
-/** Command lines after which the loader writes no code cache: they run too little of the program. */
-const NOT_A_RUN = ['-h', '--help', '-V', '--version', '--list', 'help', 'caps', 'boot', 'report'];
+/**
+ * The mark the program leaves on globalThis when it has run the whole suite (every case of
+ * the unfiltered plan, to its end: src/cli/code-cache-mark.ts): only then is the run's cache
+ * worth writing, as it holds the functions every case uses.
+ */
+export const WHOLE_RUN_MARK = 'gmemtest.wholeSuiteRun';
 
 /**
  * The loader that dist/bundle/gmemtest.mjs is: it compiles `program` (a CommonJS bundle
  * beside it) as Node's CommonJS loader would, but through vm.Script with V8's code cache:
- *   <program>.<hash>.<v8 version>-<arch>.run.v8cache      written at the end of a run of
- *       the suite (exit 0, 1 or 4) when there was no usable one and the directory is
- *       writable (a checkout; not a guest's read-only 9p root): the functions that run used
+ *   <program>.<hash>.<v8 version>-<arch>.run.v8cache      written at the end of a whole
+ *       run of the suite (the program's mark, exit 0 or 1) when there was no usable one and
+ *       the directory is writable (a checkout, an npm install; not a guest's read-only 9p
+ *       root, which reads the host's): the functions that run used
  *   <program>.<hash>.<v8 version>-<arch>.startup.v8cache  written by the build (`--version`):
  *       the start-up's functions, used until a run's cache exists
  * `hash` is the program's sha256 (from the build), so a cache never meets another
  * program; V8 itself refuses one of another V8 or other flags (it is then written again).
+ * Only this machine's own gmemtest runs write a cache, never a guest.
  * GMEMTEST_V8CACHE=off reads and writes none; =startup writes the start-up cache;
- * GMEMTEST_V8CACHE_DIR=<dir> writes it there instead (gmemtest boot's guests: the results
- * share, from where the host keeps it beside the program for the next boots);
  * GMEMTEST_V8CACHE_DEBUG=1 says on stderr which cache was used and written.
  */
 export function loaderSource(program, hash) {
   return `// Written by scripts/bundle.mjs: the loader of ${program} (see loaderSource there).
-import { accessSync, constants, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
@@ -189,13 +193,11 @@ const script = new Script(\`(function (exports, require, module, __filename, __d
   { filename: program, lineOffset: -1, cachedData });
 const used = cachedData !== undefined && !script.cachedDataRejected ? kind : null;
 debug(cachedData === undefined ? 'none' : used ? \`used the \${kind} cache\` : \`the \${kind} cache was refused\`);
-const run = !process.argv.slice(2).some((a) => ${JSON.stringify(NOT_A_RUN)}.includes(a));
-const write = mode === 'startup' ? 'startup' : mode !== 'off' && used !== 'run' && run ? 'run' : null;
+const write = mode === 'startup' ? 'startup' : mode !== 'off' && used !== 'run' ? 'run' : null;
 let writable = false;
-const writeDir = process.env.GMEMTEST_V8CACHE_DIR || here;
 if (write !== null) {
   try {
-    accessSync(writeDir, constants.W_OK);
+    accessSync(here, constants.W_OK);
     writable = true;
   } catch {
     // a read-only install (a guest's 9p root): nothing to write
@@ -203,14 +205,15 @@ if (write !== null) {
 }
 if (writable) {
   process.once('exit', (code) => {
-    if (code !== 0 && code !== 1 && code !== 4) return;
+    if (write === 'run' && (globalThis[Symbol.for(${JSON.stringify(WHOLE_RUN_MARK)})] !== true || (code !== 0 && code !== 1))) return;
+    const file = cacheFile(write);
+    const tmp = \`\${file}.\${process.pid}.tmp\`;
     try {
-      const file = join(writeDir, basename(cacheFile(write)));
-      const tmp = \`\${file}.\${process.pid}.tmp\`;
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, file);
       debug(\`wrote the \${write} cache\`);
     } catch (e) {
+      rmSync(tmp, { force: true });
       debug(\`could not write the \${write} cache: \${e.message}\`);
     }
   });

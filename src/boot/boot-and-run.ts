@@ -77,11 +77,6 @@ export interface BootAndRunOptions {
   shares?: readonly { readonly path: string; readonly at: string }[];
   /** The static busybox for the initramfs, for the guest's architecture (default /bin/busybox). */
   busybox?: string;
-  /**
-   * Called with the results share's host directory once QEMU has exited, before the work
-   * dir is removed: files the command left in GMEMTEST_OUT_DIR besides its stdout.
-   */
-  collect?: (outDir: string) => void;
 }
 
 /** Host-side milliseconds, counted from QEMU's start, at which /init reached each stage. */
@@ -362,11 +357,6 @@ export async function bootAndRun(opts: BootAndRunOptions): Promise<BootResult> {
       qemuStderr: q.stderr,
       workDir: opts.keepWorkDir ? workDir : undefined,
     };
-    try {
-      opts.collect?.(prepared.outDir);
-    } catch {
-      // the caller's extra: never the boot's result
-    }
     return collect(q, marks, prepared.outDir, common);
   } finally {
     process.off('exit', removeWorkDir);

@@ -3,7 +3,7 @@
  * single-file bundle of gmemtest inside it, and report the guest's KTAP as a
  * subtest named for the kernel release. See boot-ktap.ts for the report.
  */
-import { accessSync, constants, copyFileSync, existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
@@ -11,7 +11,7 @@ import { ARM64_BUNDLE_DIR, ARM64_BUSYBOX, ARM64_NODE, prepareArm64Root } from '.
 import { bootAndRun, findModulesDir, modulesDirRelease, readKernelRelease, type BootAndRunOptions } from '../boot/boot-and-run.js';
 import { assertStaticElf } from '../boot/initramfs.js';
 import { checkKvmModules, findKvmModules, KvmModulesError } from '../boot/kvm-modules.js';
-import { GUEST_OUT_DIR, KEY, MARK, STAGE } from '../boot/init-protocol.js';
+import { KEY, MARK, STAGE } from '../boot/init-protocol.js';
 import { kernelArch, MACHINES, type BootArch } from '../boot/machine.js';
 import { parseMemorySize, type Accel } from '../boot/qemu.js';
 import { emptyTotals } from '../ktap/totals.js';
@@ -162,27 +162,6 @@ export function bootArch(kernel: string, asked: BootArch | undefined): BootArch 
   return asked ?? image ?? 'x86_64';
 }
 
-/**
- * The V8 code cache a guest's run wrote into the results share (the bundle's loader, told
- * by GMEMTEST_V8CACHE_DIR: the guest's own root is read-only), kept beside the bundle for
- * the next boots when there is none yet and that directory is writable.
- */
-export function keepCodeCache(outDir: string, bundle: string): void {
-  for (const f of readdirSync(outDir)) {
-    if (!f.endsWith('.run.v8cache')) continue;
-    const dest = join(dirname(bundle), f);
-    if (existsSync(dest)) continue;
-    try {
-      accessSync(dirname(bundle), constants.W_OK);
-      const tmp = `${dest}.${process.pid}.tmp`;
-      copyFileSync(join(outDir, f), tmp);
-      renameSync(tmp, dest);
-    } catch {
-      // a read-only install: the next boot trains its own again
-    }
-  }
-}
-
 function validateKernel(opts: BootCommandOptions): void {
   let st;
   try {
@@ -320,9 +299,8 @@ export async function bootCommand(opts: BootCommandOptions, guestArgs: readonly 
       accel: opts.accel,
       command: guestArgv,
       ...guest,
-      env: { NO_COLOR: '1', GMEMTEST_V8CACHE_DIR: GUEST_OUT_DIR, ...(progress.wanted ? { [PROGRESS_ENV]: '1' } : {}) },
+      env: { NO_COLOR: '1', ...(progress.wanted ? { [PROGRESS_ENV]: '1' } : {}) },
       onConsoleLine: opts.verbose ? (l) => io.err(`${l}\n`) : progress.wanted ? progress.consoleLine : undefined,
-      collect: (outDir) => keepCodeCache(outDir, bundle),
     });
     // Interrupted while QEMU was ending: that document is already closed; the exit is on its way.
     if (stopped) return EXIT_FAIL;

@@ -18,6 +18,7 @@ import { EXIT_FAIL, EXIT_PASS, EXIT_SKIP, UsageError } from './exit-codes.js';
 import { headerLines, toolLine } from './header.js';
 import { exitWhenWritten, type Io } from './io.js';
 import { progressLinesWanted, withProgressLines } from './progress.js';
+import { markWholeSuiteRun } from './code-cache-mark.js';
 import { openDevice } from './open-device.js';
 
 export const FORMATS = ['ktap', 'ktap-flat', 'pretty', 'json', 'junit', 'kcidb'] as const;
@@ -168,6 +169,7 @@ export async function runCommand(opts: RunCommandOptions, io: Io, version: strin
       throw e;
     }
     code = exitCode(summary.totals, summary.bailedOut);
+    if (summary.bailedOut === null && opts.filter.length === 0 && opts.vmType.length === 0 && opts.repeat === 1) markWholeSuiteRun();
     // Work started early for cases the run did not reach is not waited for.
     if (summary.bailedOut !== null) killAllAccessHelpers();
     return code;

@@ -86,7 +86,7 @@ class PlanRun {
    * The KVM resources after the last case, which are the next case's "before": nothing
    * between two cases makes or closes one (reporting, the event loop's turn), except a
    * group's teardown, which forgets this. One scan per case instead of two (each scan
-   * reads /proc/self/fd, every fd's link and /proc/self/maps: ~10 ms in a TCG guest).
+   * reads /proc/self/fd, every fd's link and /proc/self/maps: ~5 ms in a TCG guest).
    */
   #lastScan: KvmResources | null = null;
 

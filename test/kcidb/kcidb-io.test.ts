@@ -20,7 +20,8 @@ const FIX = join(ROOT, 'test/report/fixtures');
 
 const run = (cmd: string, args: string[], timeoutMs = 180_000) =>
   spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, env: { ...cleanEnv(), PIP_DISABLE_PIP_VERSION_CHECK: '1', SETUPTOOLS_SCM_PRETEND_VERSION: '0+local' } });
-const lastLine = (s: string): string => s.trim().split('\n').filter(Boolean).pop() ?? '';
+/** The last line a tool wrote, without terminal colour codes (pip colours when FORCE_COLOR is set). */
+const lastLine = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n').filter(Boolean).pop() ?? '';
 
 /** Makes the virtualenv with kcidb-io in it; returns how, or throws why not (for the skip). */
 function prepare(): string {
@@ -32,7 +33,7 @@ function prepare(): string {
   const mk = run('/usr/bin/python3', ['-m', 'venv', '--system-site-packages', '--clear', VENV]);
   if (mk.status !== 0) throw new Error(`python3 -m venv: ${lastLine(mk.stderr)}`);
   const tried: string[] = [];
-  const pip = run(join(VENV, 'bin/pip'), ['install', '--no-deps', 'kcidb-io'], 120_000);
+  const pip = run(join(VENV, 'bin/pip'), ['--no-color', 'install', '--no-deps', 'kcidb-io'], 120_000);
   if (pip.status === 0 && imports()) return 'pip install kcidb-io';
   tried.push(`pip install kcidb-io: ${lastLine(pip.stderr) || `exit ${pip.status}`}`);
   throw new Error(tried.join('; '));

@@ -33,10 +33,21 @@ export function wrapperScript(bin = join(ROOT, 'bin', 'gmemtest')): string {
   ].join('\n');
 }
 
-/** Writes the install into `dir` from the tree's tools/testing/selftests. */
-export function install(tree: string, dir: string): void {
+/** One test in a kselftest install: `<collection>/<test>`, its executable's text and settings timeout. */
+export interface InstalledTest {
+  readonly collection: string;
+  readonly test: string;
+  readonly script: string;
+  /** Seconds; without it the runner's default (45 s). */
+  readonly timeout?: number;
+}
+
+/**
+ * Lays out the kernel's runner from the tree's tools/testing/selftests in `dir` (run_kselftest.sh,
+ * kselftest/) with `t` as its only test (kselftest-list.txt, the executable, settings).
+ */
+export function layOut(tree: string, dir: string, t: InstalledTest): void {
   const src = join(tree, 'tools', 'testing', 'selftests');
-  if (!existsSync(join(src, 'run_kselftest.sh'))) throw new Error(`${tree}: no tools/testing/selftests/run_kselftest.sh`);
   mkdirSync(join(dir, 'kselftest'), { recursive: true });
   copyFileSync(join(src, 'run_kselftest.sh'), join(dir, 'run_kselftest.sh'));
   chmodSync(join(dir, 'run_kselftest.sh'), 0o755);
@@ -44,10 +55,18 @@ export function install(tree: string, dir: string): void {
     copyFileSync(join(src, 'kselftest', f), join(dir, 'kselftest', f));
     chmodSync(join(dir, 'kselftest', f), 0o755);
   }
-  writeFileSync(join(dir, 'kselftest-list.txt'), `${COLLECTION}:${TEST}\n`);
-  mkdirSync(join(dir, COLLECTION), { recursive: true });
-  writeFileSync(join(dir, COLLECTION, TEST), wrapperScript(), { mode: 0o755 });
-  writeFileSync(join(dir, COLLECTION, 'settings'), `timeout=${TIMEOUT_S}\n`);
+  writeFileSync(join(dir, 'kselftest-list.txt'), `${t.collection}:${t.test}\n`);
+  mkdirSync(join(dir, t.collection), { recursive: true });
+  writeFileSync(join(dir, t.collection, t.test), t.script, { mode: 0o755 });
+  if (t.timeout !== undefined) writeFileSync(join(dir, t.collection, 'settings'), `timeout=${t.timeout}\n`);
+}
+
+/** Writes the install into `dir` from the tree's tools/testing/selftests. */
+export function install(tree: string, dir: string): void {
+  if (!existsSync(join(tree, 'tools', 'testing', 'selftests', 'run_kselftest.sh'))) {
+    throw new Error(`${tree}: no tools/testing/selftests/run_kselftest.sh`);
+  }
+  layOut(tree, dir, { collection: COLLECTION, test: TEST, script: wrapperScript(), timeout: TIMEOUT_S });
 }
 
 function main(argv: string[]): number {

@@ -13,9 +13,10 @@
 // exit 0 `ok N selftests: c: t`, 4 `... # SKIP`, 2 `... # XFAIL`, the timeout's 124
 // `not ok ... # TIMEOUT <s> seconds`, anything else `not ok ... # exit=<code>`.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { layOut } from '../../scripts/kselftest-install.js';
 
 export interface KselftestRun {
   /** run_kselftest.sh's stdout (read through a pipe, as CI reads it). */
@@ -34,27 +35,12 @@ export interface KselftestTest {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Lays out a kselftest install in `dir` from the kernel tree's runner files. */
-export function kselftestInstall(tree: string, dir: string, t: KselftestTest): void {
-  const src = join(tree, 'tools', 'testing', 'selftests');
-  mkdirSync(join(dir, 'kselftest'), { recursive: true });
-  copyFileSync(join(src, 'run_kselftest.sh'), join(dir, 'run_kselftest.sh'));
-  chmodSync(join(dir, 'run_kselftest.sh'), 0o755);
-  for (const f of readdirSync(join(src, 'kselftest'))) {
-    copyFileSync(join(src, 'kselftest', f), join(dir, 'kselftest', f));
-    chmodSync(join(dir, 'kselftest', f), 0o755);
-  }
-  writeFileSync(join(dir, 'kselftest-list.txt'), `${t.collection}:${t.test}\n`);
-  mkdirSync(join(dir, t.collection), { recursive: true });
-  writeFileSync(join(dir, t.collection, t.test), t.script, { mode: 0o755 });
-  if (t.timeout !== undefined) writeFileSync(join(dir, t.collection, 'settings'), `timeout=${t.timeout}\n`);
-}
 
 /** Installs one test and runs run_kselftest.sh on it. */
 export function runKselftest(tree: string, t: KselftestTest): KselftestRun {
   const dir = mkdtempSync(join(tmpdir(), 'gmemtest-ksft-'));
   try {
-    kselftestInstall(tree, dir, t);
+    layOut(tree, dir, t);
     // Through a pipe: with stdout on a regular file the runner's own lines and the
     // prefixed test output (appended through a second open of /dev/stdout) overwrite
     // each other.

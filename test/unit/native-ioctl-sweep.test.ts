@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import t from 'tap';
 import { IoctlSweeper } from '../../src/isolate/ioctl-sweep.js';
 import { libc } from '../../src/kvm/libc.js';
-import { NativeRegion } from '../../src/kvm/native.js';
 import { Kvm } from '../../src/kvm/kvm.js';
 import { KVM_CHECK_EXTENSION, KVM_CREATE_GUEST_MEMFD, KVM_MEM_GUEST_MEMFD } from '../../src/kvm/uapi/kvm.js';
 import type { MemoryRegion2 } from '../../src/kvm/structs.js';
 import { ioctlSweepProgram, ioctlSweepSharedObject, SWEEP_BLOCK, SWEEP_SYMBOL } from '../../src/native/ioctl-sweep.js';
 import { kvmUnavailable } from '../helpers/kvm.js';
+import { createGuestMemfdPerCall } from '../helpers/ioctl-per-call.js';
 
 const isX64 = process.platform === 'linux' && process.arch === 'x64';
 const noKvm = isX64 ? kvmUnavailable() ?? false : 'the sweep is x86_64 code';
@@ -79,20 +79,6 @@ t.test('shared object: exports the routine', { skip: isX64 ? false : 'x86_64' },
   t.ok(so.bytes.length < 2048, `${so.bytes.length} bytes`);
 });
 
-function perCall(vmFd: number, flags: number, first: number, last: number): number[] {
-  const arg = new Uint8Array(64);
-  new DataView(arg.buffer).setBigUint64(8, BigInt(flags), true);
-  const out: number[] = [];
-  using mem = new NativeRegion(4096);
-  mem.buf.set(arg);
-  for (let size = first; size <= last; size++) {
-    mem.buf.writeBigUInt64LE(BigInt(size), 0);
-    const r = libc.ioctl(vmFd, KVM_CREATE_GUEST_MEMFD, mem.addr);
-    out.push(r.ret < 0 ? -r.errno : r.ret);
-    if (r.ret >= 0) libc.close(r.ret);
-  }
-  return out;
-}
 
 t.test('real /dev/kvm: the same results as one ffi-rs call per ioctl', { skip: noKvm }, async (t) => {
   using kvm = Kvm.open();
@@ -106,7 +92,7 @@ t.test('real /dev/kvm: the same results as one ffi-rs call per ioctl', { skip: n
       const o = s.createGuestMemfdSizes(vm.fd, flags, 1, PAGE - 1, EINVAL);
       t.equal(o.issued, PAGE - 1, `${how}, flags ${flags}: every size issued`);
       t.ok(o.results.every((r) => r === -EINVAL), `${how}, flags ${flags}: each one EINVAL`);
-      t.same(o.results, perCall(vm.fd, flags, 1, PAGE - 1), `${how}, flags ${flags}: as the per-call path`);
+      t.same(o.results, createGuestMemfdPerCall(vm.fd, flags, 1, PAGE - 1), `${how}, flags ${flags}: as the per-call path`);
     }
   }
 });
@@ -122,8 +108,8 @@ t.test('real /dev/kvm: the loop stops after the first unexpected result', { skip
     t.same(o.results.slice(0, 3), [-EINVAL, -EINVAL, -EINVAL]);
     const fd = o.results[3]!;
     t.ok(fd >= 0, `${how}: the call that succeeded returned an fd (${fd})`);
-    t.same(perCall(vm.fd, 0, PAGE - 3, PAGE - 1), o.results.slice(0, 3), 'the per-call path agrees up to there');
-    t.ok(perCall(vm.fd, 0, PAGE, PAGE)[0]! >= 0, 'and succeeds at the page size too');
+    t.same(createGuestMemfdPerCall(vm.fd, 0, PAGE - 3, PAGE - 1), o.results.slice(0, 3), 'the per-call path agrees up to there');
+    t.ok(createGuestMemfdPerCall(vm.fd, 0, PAGE, PAGE)[0]! >= 0, 'and succeeds at the page size too');
     libc.close(fd);
     // Another fd: the first call already fails with something else.
     const bad = s.run({ fd: -1, request: KVM_CREATE_GUEST_MEMFD, first: 1, last: 100, expect: -EINVAL });

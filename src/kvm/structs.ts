@@ -71,9 +71,8 @@ export interface MemoryRegion2 extends MemoryRegion {
   guestMemfd: number;
 }
 
-export function encodeMemoryRegion(buf: Buffer, r: MemoryRegion): void {
-  const o = OFFSETOF.kvm_userspace_memory_region;
-  buf.fill(0, 0, SIZEOF.kvm_userspace_memory_region);
+/** The five fields both memslot structs begin with, at the offsets `o` gives them. */
+function putMemoryRegion(buf: Buffer, o: typeof OFFSETOF.kvm_userspace_memory_region, r: MemoryRegion): void {
   buf.writeUInt32LE(r.slot, o.slot);
   buf.writeUInt32LE(r.flags >>> 0, o.flags);
   putU64(buf, o.guest_phys_addr, r.guestPhysAddr);
@@ -81,14 +80,15 @@ export function encodeMemoryRegion(buf: Buffer, r: MemoryRegion): void {
   putU64(buf, o.userspace_addr, r.userspaceAddr);
 }
 
+export function encodeMemoryRegion(buf: Buffer, r: MemoryRegion): void {
+  buf.fill(0, 0, SIZEOF.kvm_userspace_memory_region);
+  putMemoryRegion(buf, OFFSETOF.kvm_userspace_memory_region, r);
+}
+
 export function encodeMemoryRegion2(buf: Buffer, r: MemoryRegion2): void {
   const o = OFFSETOF.kvm_userspace_memory_region2;
   buf.fill(0, 0, SIZEOF.kvm_userspace_memory_region2);
-  buf.writeUInt32LE(r.slot, o.slot);
-  buf.writeUInt32LE(r.flags >>> 0, o.flags);
-  putU64(buf, o.guest_phys_addr, r.guestPhysAddr);
-  putU64(buf, o.memory_size, r.memorySize);
-  putU64(buf, o.userspace_addr, r.userspaceAddr);
+  putMemoryRegion(buf, o, r);
   putU64(buf, o.guest_memfd_offset, r.guestMemfdOffset);
   buf.writeUInt32LE(r.guestMemfd >>> 0, o.guest_memfd);
 }

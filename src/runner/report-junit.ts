@@ -31,7 +31,7 @@ const FAILURE: readonly Status[] = ['fail', 'timeout', 'xpass'];
 
 /**
  * xmlbuilder2, required when the first document is built. A static import would be
- * hoisted to the top of the one-file bundle (dist/bundle/gmemtest.mjs) and load its
+ * hoisted to the top of the one-file bundle (dist/bundle/gmemtest.cjs) and load its
  * ~100 CommonJS files in every run, whatever the format: seconds inside a TCG guest.
  */
 const xmlCreate = (): typeof import('xmlbuilder2').create =>

@@ -52,8 +52,11 @@ export class ThreadTimer implements Disposable {
     }
   }
 
-  /** Fires once after `ms` (0 disarms); replaces an earlier setting. */
-  set(ms: number): void {
+  /**
+   * Fires after `ms` (0 disarms), then every `everyMs` after that when given, until set
+   * again; replaces an earlier setting.
+   */
+  set(ms: number, everyMs = 0): void {
     if (this.#deleted) throw new Error('ThreadTimer used after delete');
     const at = 256;
     const it = OFFSETOF.itimerspec;
@@ -61,6 +64,8 @@ export class ThreadTimer implements Disposable {
     b.fill(0, at, at + SIZEOF.itimerspec);
     putU64(b, at + it['it_value.tv_sec'], Math.floor(ms / 1000));
     putU64(b, at + it['it_value.tv_nsec'], Math.round((ms % 1000) * 1e6));
+    putU64(b, at + it['it_interval.tv_sec'], Math.floor(everyMs / 1000));
+    putU64(b, at + it['it_interval.tv_nsec'], Math.round((everyMs % 1000) * 1e6));
     check(libc.syscall(ARCH.sys.timer_settime, this.#id, 0, this.#mem.addr + at, 0), 'timer_settime');
   }
 

@@ -13,6 +13,9 @@ import { KVM_CREATE_VCPU, KVM_RUN } from './uapi/kvm.js';
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from './uapi/linux.js';
 import type { Vm } from './vm.js';
 
+/** How often the kick repeats once a vCPU is past its limit (see runFor). */
+const KICK_REPEAT_MS = 50;
+
 export class Vcpu extends OwnedFd {
   readonly id: number;
   readonly #run: Mapping;
@@ -53,12 +56,15 @@ export class Vcpu extends OwnedFd {
    * KVM_RUN until the guest exits to userspace, for at most `timeoutMs` counted from the
    * first KVM_RUN: a POSIX timer aimed at this thread kicks a guest that never exits out
    * of KVM_RUN (EINTR). Another signal's EINTR runs the vCPU again for the time left.
+   * Past the limit the timer fires again every KICK_REPEAT_MS, so an expiry that lands
+   * while this thread is outside KVM_RUN (between the set and the ioctl, or between two
+   * KVM_RUNs) is followed by one that finds it inside.
    * Throws SyscallError when KVM_RUN fails otherwise (vcpu_run asserts).
    */
   runFor(timeoutMs: number): { readonly kind: 'exit' } | { readonly kind: 'timeout'; readonly ms: number } {
     const timer = threadTimer();
     const t0 = performance.now();
-    timer.set(timeoutMs);
+    timer.set(timeoutMs, KICK_REPEAT_MS);
     try {
       for (;;) {
         const r = this.tryRun();

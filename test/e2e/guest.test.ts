@@ -20,6 +20,8 @@ import { runPlan } from '../../src/runner/run.js';
 import { CaseTimeout, CheckFailure } from '../../src/runner/outcome.js';
 import { guest_memfd_guest } from '../../src/cases/guest_memfd_guest.js';
 import { spinProgram } from '../helpers/guest-programs.js';
+import { ThreadTimer, threadTimer } from '../../src/kvm/thread-timer.js';
+import { EINTR } from '../../src/kvm/errno.js';
 
 const top = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -102,6 +104,29 @@ t.test('(c) a guest that never exits is kicked out of KVM_RUN at its time limit'
   t.match(out, /^ok 2 after$/m);
   t.ok(after, 'the run went on');
   t.equal(totals.fail, 1, 'a timeout counts as a failure');
+});
+
+t.test('(c2) a kick that lands while the thread is outside KVM_RUN is followed by one inside', { skip, timeout: 30_000 }, async (t) => {
+  // runFor's timer repeats past the limit; here its first expiry is spent in user space
+  // (a busy wait), so only a repeat can bring the spinning vCPU back out of KVM_RUN.
+  using kvm = Kvm.open();
+  using vm = kvm.createVm(KVM_X86_DEFAULT_VM);
+  using g = X86Guest.create(vm, spinProgram());
+  // Without the repeat only the backstop (a second timer, at 5 s) ends the KVM_RUN.
+  const timer = threadTimer();
+  using backstop = ThreadTimer.create();
+  const t0 = performance.now();
+  timer.set(5, 50);
+  backstop.set(5000);
+  try {
+    while (performance.now() - t0 < 30) { /* the first expiry is handled here */ }
+    const r = g.vcpu.tryRun();
+    const ms = performance.now() - t0;
+    t.equal(r.errno, EINTR, 'KVM_RUN is interrupted');
+    t.ok(ms < 4000, `by a repeat of the kick, not the backstop (${Math.round(ms)} ms after the set)`);
+  } finally {
+    timer.disarm();
+  }
 });
 
 const built = existsSync(`${top}/dist/cli/main.js`);

@@ -64,7 +64,7 @@ t.test('sid arm64 kernel, 2 NUMA nodes: the arm64 access helper, ioctl sweep and
   t.same(bad, [], 'no check failed in the guest');
   // On a failure the name itself says how the self-test ended (CI summaries list names only).
   const lastOut = out.trimEnd().split('\n').at(-1) ?? '';
-  const kernelSaid = r.consoleTail.filter((l) => /Oops|BUG|Unable to handle|Internal error|Out of memory|Killed process|segfault|kvm \[|Error|FATAL|Aborted|Segmentation/.test(l)).slice(-2);
+  const kernelSaid = r.consoleTail.filter((l) => /Oops|BUG|Unable to handle|Internal error|Out of memory|Killed process|segfault|kvm \[|Error|FATAL|Aborted|Segmentation|panicked/.test(l)).slice(-2);
   const how = r.exitCode === 0 ? '' : ` (exit ${r.exitCode}${r.exitCode > 128 ? `, signal ${r.exitCode - 128}` : ''}; last stdout line: ${lastOut}${kernelSaid.length ? `; console: ${kernelSaid.join(' / ')}` : ''})`;
   t.equal(r.exitCode, 0, `the self-test exits 0${how}`, { stdout: out, console: r.consoleTail.slice(-20).join('\n') });
   const summary = /^selftest: (\d+) passed, (\d+) failed$/m.exec(out);

@@ -14,7 +14,7 @@ import { MAP_SHARED, PROT_READ, PROT_WRITE } from './uapi/linux.js';
 import type { Vm } from './vm.js';
 
 /** How often the kick repeats once a vCPU is past its limit (see runFor). */
-const KICK_REPEAT_MS = 50;
+export const KICK_REPEAT_MS = 50;
 
 export class Vcpu extends OwnedFd {
   readonly id: number;

@@ -22,6 +22,7 @@ import { guest_memfd_guest } from '../../src/cases/guest_memfd_guest.js';
 import { spinProgram } from '../helpers/guest-programs.js';
 import { ThreadTimer, threadTimer } from '../../src/kvm/thread-timer.js';
 import { EINTR } from '../../src/kvm/errno.js';
+import { KICK_REPEAT_MS } from '../../src/kvm/vcpu.js';
 
 const top = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -107,8 +108,9 @@ t.test('(c) a guest that never exits is kicked out of KVM_RUN at its time limit'
 });
 
 t.test('(c2) a kick that lands while the thread is outside KVM_RUN is followed by one inside', { skip, timeout: 30_000 }, async (t) => {
-  // runFor's timer repeats past the limit; here its first expiry is spent in user space
-  // (a busy wait), so only a repeat can bring the spinning vCPU back out of KVM_RUN.
+  // runFor's timer repeats past the limit, every KICK_REPEAT_MS; here the first expiry
+  // is spent in user space (a busy wait), so only a repeat can bring the spinning vCPU
+  // back out of KVM_RUN.
   using kvm = Kvm.open();
   using vm = kvm.createVm(KVM_X86_DEFAULT_VM);
   using g = X86Guest.create(vm, spinProgram());
@@ -116,7 +118,7 @@ t.test('(c2) a kick that lands while the thread is outside KVM_RUN is followed b
   const timer = threadTimer();
   using backstop = ThreadTimer.create();
   const t0 = performance.now();
-  timer.set(5, 50);
+  timer.set(5, KICK_REPEAT_MS);
   backstop.set(5000);
   try {
     while (performance.now() - t0 < 30) { /* the first expiry is handled here */ }

@@ -22,6 +22,12 @@ function handleKick(): void {
   process.on(KICK_SIGNAL_NAME, () => {});
 }
 
+/** A struct timespec of `ms` milliseconds, its two fields at `sec` and `nsec`. */
+function putTimespec(b: Buffer, sec: number, nsec: number, ms: number): void {
+  putU64(b, sec, Math.floor(ms / 1000));
+  putU64(b, nsec, Math.round((ms % 1000) * 1e6));
+}
+
 export class ThreadTimer implements Disposable {
   readonly #id: number;
   readonly #mem: NativeRegion;
@@ -62,10 +68,8 @@ export class ThreadTimer implements Disposable {
     const it = OFFSETOF.itimerspec;
     const b = this.#mem.buf;
     b.fill(0, at, at + SIZEOF.itimerspec);
-    putU64(b, at + it['it_value.tv_sec'], Math.floor(ms / 1000));
-    putU64(b, at + it['it_value.tv_nsec'], Math.round((ms % 1000) * 1e6));
-    putU64(b, at + it['it_interval.tv_sec'], Math.floor(everyMs / 1000));
-    putU64(b, at + it['it_interval.tv_nsec'], Math.round((everyMs % 1000) * 1e6));
+    putTimespec(b, at + it['it_value.tv_sec'], at + it['it_value.tv_nsec'], ms);
+    putTimespec(b, at + it['it_interval.tv_sec'], at + it['it_interval.tv_nsec'], everyMs);
     check(libc.syscall(ARCH.sys.timer_settime, this.#id, 0, this.#mem.addr + at, 0), 'timer_settime');
   }
 
